@@ -1,0 +1,68 @@
+package tiles
+
+import (
+	"context"
+	"errors"
+	"math"
+	"testing"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/maptile"
+
+	"github.com/csdi-hk/csdi/catalog"
+	"github.com/csdi-hk/csdi/geo"
+)
+
+// The corners of a tile, as orb's maptile computes them, land on the
+// corners of the tile grid.
+func TestProject(t *testing.T) {
+	for _, tile := range []maptile.Tile{maptile.New(0, 0, 0), maptile.At(pier, 15), maptile.At(orb.Point{-70.5, -33.4}, 22), maptile.New(3, 1, 2)} {
+		tb := newTileBuilder(tile, 4096, 64)
+		b := tile.Bound()
+		for _, c := range []struct{ ll, want orb.Point }{
+			{orb.Point{b.Min[0], b.Max[1]}, orb.Point{0, 0}},
+			{orb.Point{b.Max[0], b.Min[1]}, orb.Point{4096, 4096}},
+		} {
+			got := tb.project(c.ll)
+			if math.Abs(got[0]-c.want[0]) > 1e-6 || math.Abs(got[1]-c.want[1]) > 1e-6 {
+				t.Errorf("tile %v: %v projects to %v, want %v", tile, c.ll, got, c.want)
+			}
+		}
+		// The search bound holds the tile and its buffer.
+		q := tb.wgs84Bound()
+		if !q.Contains(b.Min) || !q.Contains(b.Max) || q.Contains(orb.Point{b.Min[0] - (b.Max[0]-b.Min[0])/32, b.Center()[1]}) {
+			t.Errorf("tile %v: search bound %v, tile %v", tile, q, b)
+		}
+	}
+}
+
+// MVT has no collections: each member becomes a feature with the same id.
+func TestBuildTileCollection(t *testing.T) {
+	tile := maptile.At(pier, 15)
+	l := catalog.NewLayer(catalog.LayerInfo{ID: "c"}, []geo.Feature{{ID: 4, Geometry: orb.Collection{
+		pier, orb.LineString{pier, {pier[0] + 0.001, pier[1]}},
+	}}})
+	out, err := buildTile(context.Background(), []*catalog.Layer{l}, tile, 4096, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vt := decodeTile(t, out)
+	if len(vt.Layers) != 1 || len(vt.Layers[0].Features) != 2 {
+		t.Fatalf("tile %v, want two features", vt)
+	}
+	for i, typ := range []int32{1, 2} {
+		if f := vt.Layers[0].Features[i]; f.GetId() != 4 || int32(f.GetType()) != typ {
+			t.Errorf("feature %d: id %d type %v, want 4 and %d", i, f.GetId(), f.GetType(), typ)
+		}
+	}
+}
+
+func TestBuildTileCancelled(t *testing.T) {
+	l := catalog.NewLayer(catalog.LayerInfo{ID: "b"}, randomBuildings(1000))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := buildTile(ctx, []*catalog.Layer{l}, maptile.At(orb.Point{114.2, 22.3}, 10), 4096, 64)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+}
