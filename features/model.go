@@ -1,0 +1,233 @@
+package features
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/paulmach/orb/geojson"
+
+	"github.com/csdi-hk/csdi/catalog"
+	"github.com/csdi-hk/csdi/geo"
+)
+
+// Media types of the resources.
+const (
+	mediaJSON    = "application/json"
+	mediaGeoJSON = "application/geo+json"
+	mediaOpenAPI = "application/vnd.oai.openapi+json;version=3.0"
+	mediaHTML    = "text/html"
+)
+
+// CRS84 is the only CRS served until Part 2 arrives; it is longitude, latitude.
+const CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+
+// conformance lists the classes implemented, and only those: clients turn
+// features on from this list.
+func conformance() []string {
+	const part1 = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/"
+	return []string{part1 + "core", part1 + "geojson", part1 + "oas30"}
+}
+
+// Link is a web link of the OGC API: every link carries rel and type.
+type Link struct {
+	Href  string `json:"href"`
+	Rel   string `json:"rel"`
+	Type  string `json:"type"`
+	Title string `json:"title,omitempty"`
+}
+
+// Landing is the landing page.
+type Landing struct {
+	Title       string `json:"title"`
+	Description string `json:"description,omitempty"`
+	Links       []Link `json:"links"`
+}
+
+// Conformance is the conformance declaration.
+type Conformance struct {
+	ConformsTo []string `json:"conformsTo"`
+}
+
+// Collections is the list of feature collections.
+type Collections struct {
+	Links       []Link       `json:"links"`
+	Collections []Collection `json:"collections"`
+}
+
+// Collection describes one layer. The Chinese title and description are
+// extra members, which OGC clients ignore.
+type Collection struct {
+	ID            string   `json:"id"`
+	Title         string   `json:"title"`
+	TitleZH       string   `json:"title_zh,omitempty"`
+	Description   string   `json:"description,omitempty"`
+	DescriptionZH string   `json:"description_zh,omitempty"`
+	Attribution   string   `json:"attribution,omitempty"`
+	Extent        *Extent  `json:"extent,omitempty"`
+	ItemType      string   `json:"itemType"`
+	CRS           []string `json:"crs"`
+	Links         []Link   `json:"links"`
+}
+
+// Extent is a collection's extent; only the spatial one is known.
+type Extent struct {
+	Spatial SpatialExtent `json:"spatial"`
+}
+
+// SpatialExtent holds bounding boxes, the first one overall, in CRS84.
+type SpatialExtent struct {
+	BBox [][]float64 `json:"bbox"`
+	CRS  string      `json:"crs"`
+}
+
+// Exception is the body of every error response.
+type Exception struct {
+	Code        string `json:"code"`
+	Description string `json:"description"`
+}
+
+// marshal encodes v as JSON, leaving <, > and & as they are: the documents
+// are not embedded in HTML, and URLs with queries stay readable.
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// newCollection describes l; links are the collection's own links.
+func newCollection(l *catalog.Layer, links []Link) Collection {
+	in := l.Info
+	c := Collection{
+		ID: in.ID, Title: in.Title, TitleZH: in.TitleZH,
+		Description: in.Description, DescriptionZH: in.DescriptionZH,
+		Attribution: in.Attribution,
+		ItemType:    "feature",
+		CRS:         []string{CRS84},
+		Links:       links,
+	}
+	if c.Title == "" {
+		c.Title = in.ID
+	}
+	// An empty layer has no extent; a zero box would claim one at 0,0.
+	if l.Len() > 0 {
+		b := in.Bounds
+		c.Extent = &Extent{Spatial: SpatialExtent{
+			BBox: [][]float64{{b.Min[0], b.Min[1], b.Max[0], b.Max[1]}},
+			CRS:  CRS84,
+		}}
+	}
+	return c
+}
+
+// appendCollectionStart writes a GeoJSON FeatureCollection up to its first
+// feature; the features follow one by one and appendCollectionEnd closes it.
+func appendCollectionStart(buf []byte, matched, returned int, stamp time.Time, links []Link) ([]byte, error) {
+	lj, err := marshal(links)
+	if err != nil {
+		return nil, fmt.Errorf("encode links: %w", err)
+	}
+	buf = append(buf, `{"type":"FeatureCollection","numberMatched":`...)
+	buf = strconv.AppendInt(buf, int64(matched), 10)
+	buf = append(buf, `,"numberReturned":`...)
+	buf = strconv.AppendInt(buf, int64(returned), 10)
+	buf = append(buf, `,"timeStamp":"`...)
+	buf = stamp.UTC().AppendFormat(buf, time.RFC3339)
+	buf = append(buf, `","links":`...)
+	buf = append(buf, lj...)
+	return append(buf, `,"features":[`...), nil
+}
+
+func appendCollectionEnd(buf []byte) []byte { return append(buf, "]}\n"...) }
+
+// appendFeature writes f as a GeoJSON feature. Properties come in the order
+// of the layer's fields, each present (null when missing) so that a client
+// reading the first page sees the whole schema; links are for a feature
+// served on its own.
+func appendFeature(buf []byte, f *geo.Feature, fields []geo.Field, links []Link) ([]byte, error) {
+	g, err := json.Marshal(geojson.NewGeometry(f.Geometry))
+	if err != nil {
+		return nil, fmt.Errorf("feature %d: encode geometry: %w", f.ID, err)
+	}
+	buf = append(buf, `{"type":"Feature","id":`...)
+	buf = strconv.AppendUint(buf, f.ID, 10)
+	buf = append(buf, `,"geometry":`...)
+	buf = append(buf, g...)
+	buf = append(buf, `,"properties":{`...)
+	seen := 0
+	for i, fd := range fields {
+		v, ok := f.Properties[fd.Name]
+		if ok {
+			seen++
+		}
+		if buf, err = appendProperty(buf, i > 0, fd.Name, v, fd.Type); err != nil {
+			return nil, fmt.Errorf("feature %d: %w", f.ID, err)
+		}
+	}
+	if seen < len(f.Properties) {
+		// Properties outside the layer's fields should not exist, but are
+		// not dropped if they do.
+		var extra []string
+		for name := range f.Properties {
+			if !slices.ContainsFunc(fields, func(fd geo.Field) bool { return fd.Name == name }) {
+				extra = append(extra, name)
+			}
+		}
+		slices.Sort(extra)
+		for i, name := range extra {
+			v := f.Properties[name]
+			t, _ := geo.TypeOf(v)
+			if buf, err = appendProperty(buf, i > 0 || len(fields) > 0, name, v, t); err != nil {
+				return nil, fmt.Errorf("feature %d: %w", f.ID, err)
+			}
+		}
+	}
+	buf = append(buf, '}')
+	if links != nil {
+		lj, err := marshal(links)
+		if err != nil {
+			return nil, fmt.Errorf("feature %d: encode links: %w", f.ID, err)
+		}
+		buf = append(buf, `,"links":`...)
+		buf = append(buf, lj...)
+	}
+	return append(buf, '}'), nil
+}
+
+func appendProperty(buf []byte, comma bool, name string, v any, t geo.FieldType) ([]byte, error) {
+	if comma {
+		buf = append(buf, ',')
+	}
+	k, err := marshal(name)
+	if err != nil {
+		return nil, err
+	}
+	buf = append(buf, k...)
+	buf = append(buf, ':')
+	switch x := v.(type) {
+	case time.Time:
+		// ISO 8601: a date field carries the day only.
+		if t == geo.Date {
+			v = x.Format(time.DateOnly)
+		} else {
+			v = x.Format(time.RFC3339Nano)
+		}
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			v = nil // JSON has no NaN or infinity
+		}
+	}
+	j, err := marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("property %q: %w", name, err)
+	}
+	return append(buf, j...), nil
+}
