@@ -1,0 +1,4 @@
+package gpkg
+
+// DecodeGeometry lets the external tests decode blobs GDAL wrote.
+var DecodeGeometry = decodeGeometry
