@@ -1,32 +1,36 @@
 // Package tiles serves the layers of the catalog as Mapbox Vector Tiles (MVT
-// 2.1) and describes them with TileJSON 3.0.0.
+// 2.1), describes them with TileJSON 3.0.0 and MapLibre styles, and offers
+// them through OGC API - Tiles (ogc.go).
 //
 // A tile is built on request from a layer's in-memory R-tree: the features
 // whose bounds meet the tile and its buffer are projected to Web Mercator
 // tile coordinates, clipped to the tile plus buffer, lightly simplified,
 // rounded to the integer grid and written by the small encoder in mvt.go,
 // which enforces the geometry rules of the specification.
+//
+// A built tile is compressed once and kept, compressed, in a byte-bounded
+// LRU cache (cache.go). Its ETag is a hash of what it is built from (the
+// layers' versions, the tile, the options and the build of the program), so
+// it is known before the tile is built: a revalidation costs no build, and
+// replicas running the same build give the same ETag for the same tile.
 package tiles
 
 import (
-	"bytes"
-	"cmp"
-	"compress/gzip"
+	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"net/http"
 	"net/url"
-	"slices"
+	"runtime/debug"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
 
 	"github.com/csdi-hk/csdi/catalog"
-	"github.com/csdi-hk/csdi/geo"
+	"github.com/csdi-hk/csdi/tiles/lru"
 )
 
 // MediaType is the media type of a vector tile.
@@ -45,14 +49,30 @@ type Options struct {
 	Extent  uint32 // units across a tile; default 4096
 	Buffer  uint32 // units of geometry kept beyond each edge; default 64
 	MaxZoom int    // deepest zoom served and announced; default 22, at most 30
-	Log     *slog.Logger
+	// CacheBytes bounds the memory of the built tiles kept, counted as
+	// their compressed size plus a little for the bookkeeping; default
+	// 256 MB, negative for no cache.
+	CacheBytes int64
+	// MaxAge is how long browsers and shared caches may use a tile,
+	// TileJSON or style without asking again; default 5 minutes, negative
+	// for none (they revalidate every time, cheaply, with the ETag).
+	MaxAge time.Duration
+	Log    *slog.Logger
 }
 
-// Handler serves tiles and TileJSON.
+// Handler serves tiles, TileJSON, styles and OGC API - Tiles.
 type Handler struct {
 	layers Layers
 	opts   Options
 	log    *slog.Logger
+	// cache is nil when it is off.
+	cache        *lru.Cache[tileKey, cachedTile]
+	flight       flight
+	gzip         gzipPool
+	cacheControl string
+	// revision identifies the build, for ETags: a new encoder may write
+	// different bytes for the same data.
+	revision string
 }
 
 // NewHandler returns a handler over layers.
@@ -67,22 +87,66 @@ func NewHandler(layers Layers, opts Options) *Handler {
 		opts.MaxZoom = 22
 	}
 	opts.MaxZoom = min(opts.MaxZoom, 30)
+	if opts.CacheBytes == 0 {
+		opts.CacheBytes = 256 << 20
+	}
+	if opts.MaxAge == 0 {
+		opts.MaxAge = 5 * time.Minute
+	}
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	return &Handler{layers: layers, opts: opts, log: opts.Log}
+	h := &Handler{layers: layers, opts: opts, log: opts.Log, revision: buildRevision()}
+	if opts.CacheBytes > 0 {
+		h.cache = lru.New[tileKey, cachedTile](opts.CacheBytes)
+	}
+	h.cacheControl = "no-cache"
+	if opts.MaxAge > 0 {
+		h.cacheControl = "public, max-age=" + strconv.Itoa(int(opts.MaxAge.Seconds()))
+	}
+	return h
 }
 
-// Register adds the routes:
+// Register adds the routes, each for GET, HEAD and a CORS preflight:
 //
-//	GET /tiles/{layer}/{z}/{x}/{y}.mvt   a vector tile
-//	GET /tiles/{layer}.json              its TileJSON
+//	/tiles/{layers}/{z}/{x}/{y}.mvt   a vector tile
+//	/tiles/{layers}.json              its TileJSON
+//	/styles/{layers}.json             a MapLibre style drawing the layers
 //
-// where {layer} is a layer id or several joined by commas. Echo's router
-// ends a parameter only at a slash, so the suffixes are checked here.
+// where {layers} is a layer id or several joined by commas, and the OGC API
+// - Tiles resources listed at registerOGC. Echo's router ends a parameter
+// only at a slash, so the suffixes are checked here.
 func (h *Handler) Register(e *echo.Echo) {
-	e.GET("/tiles/:layer/:z/:x/:y", h.tile)
-	e.GET("/tiles/:layer", h.tileJSON)
+	route(e, "/tiles/:layer/:z/:x/:y", h.tile)
+	route(e, "/tiles/:layer", h.tileJSON)
+	route(e, "/styles/:layer", h.style)
+	h.registerOGC(e)
+}
+
+// route serves fn with CORS headers for any origin: tiles, TileJSON and
+// styles are public and are fetched by map pages on other sites.
+func route(e *echo.Echo, path string, fn echo.HandlerFunc) {
+	e.Match([]string{http.MethodGet, http.MethodHead}, path, func(c echo.Context) error {
+		hdr := c.Response().Header()
+		hdr.Set(echo.HeaderAccessControlAllowOrigin, "*")
+		hdr.Set(echo.HeaderAccessControlExposeHeaders, "ETag")
+		return fn(c)
+	})
+	e.OPTIONS(path, preflight)
+}
+
+// preflight answers a browser's CORS preflight. A map page sends one when
+// it adds headers of its own to tile requests (an API key, say).
+func preflight(c echo.Context) error {
+	hdr := c.Response().Header()
+	hdr.Set(echo.HeaderAccessControlAllowOrigin, "*")
+	hdr.Set(echo.HeaderAccessControlAllowMethods, "GET, HEAD, OPTIONS")
+	if req := c.Request().Header.Get(echo.HeaderAccessControlRequestHeaders); req != "" {
+		hdr.Set(echo.HeaderAccessControlAllowHeaders, req)
+	}
+	hdr.Set(echo.HeaderAccessControlMaxAge, "86400")
+	hdr.Set(echo.HeaderAllow, "GET, HEAD, OPTIONS")
+	return c.NoContent(http.StatusNoContent)
 }
 
 func (h *Handler) tile(c echo.Context) error {
@@ -90,37 +154,84 @@ func (h *Handler) tile(c echo.Context) error {
 	if !ok {
 		return jsonError(c, http.StatusNotFound, "no such resource: tiles are {z}/{x}/{y}.mvt")
 	}
-	layers, status, err := h.lookup(param(c, "layer"))
+	list := param(c, "layer")
+	layers, status, err := h.lookup(list)
 	if err != nil {
 		return jsonError(c, status, err.Error())
 	}
-	t, err := h.parseTile(param(c, "z"), param(c, "x"), y)
+	t, status, err := h.parseTile(param(c, "z"), param(c, "x"), y)
 	if err != nil {
-		return jsonError(c, http.StatusBadRequest, err.Error())
+		return jsonError(c, status, err.Error())
 	}
-	ctx := c.Request().Context()
-	body, err := buildTile(ctx, layers, t, h.opts.Extent, h.opts.Buffer)
+	return h.serveTile(c, list, layers, t)
+}
+
+// serveTile answers with tile t of layers, built or from the cache, gzipped
+// for clients that take it; 204 when no feature falls in the tile.
+func (h *Handler) serveTile(c echo.Context, list string, layers []*catalog.Layer, t maptile.Tile) error {
+	req := c.Request()
+	hdr := c.Response().Header()
+	gz := acceptsGzip(req.Header.Values(echo.HeaderAcceptEncoding))
+	sum := h.tileSum(layers, t)
+	// The gzipped and the plain bytes are two representations, and a strong
+	// ETag names exactly one.
+	etag := `"` + sum + `"`
+	if gz {
+		etag = `"` + sum + `-gz"`
+	}
+	hdr.Add(echo.HeaderVary, echo.HeaderAcceptEncoding)
+	if noneMatch(req.Header.Get("If-None-Match"), etag) {
+		h.cacheHeaders(c, etag)
+		return c.NoContent(http.StatusNotModified)
+	}
+	ctx := req.Context()
+	body, err := h.gzipTile(ctx, list, layers, t, sum)
 	if err != nil {
-		// Only cancellation stops a build: the client went away or timed
-		// out, and nobody reads the answer.
-		h.log.DebugContext(ctx, "tile abandoned", "err", err)
-		return jsonError(c, http.StatusServiceUnavailable, "request cancelled")
+		if ctx.Err() != nil {
+			// The client went away or timed out: nobody reads the answer.
+			h.log.DebugContext(ctx, "tile abandoned", "layers", list, "tile", t, "err", err)
+			return jsonError(c, http.StatusServiceUnavailable, "request cancelled")
+		}
+		h.log.ErrorContext(ctx, "tile failed", "layers", list, "tile", t, "err", err)
+		return fmt.Errorf("tile %d/%d/%d of %q: %w", t.Z, t.X, t.Y, list, err)
 	}
-	c.Response().Header().Add(echo.HeaderVary, echo.HeaderAcceptEncoding)
+	// Only now: an error must not be cached.
+	h.cacheHeaders(c, etag)
 	if len(body) == 0 {
 		return c.NoContent(http.StatusNoContent)
 	}
-	if acceptsGzip(c.Request().Header.Values(echo.HeaderAcceptEncoding)) {
-		var buf bytes.Buffer
-		zw := gzip.NewWriter(&buf)
-		zw.Write(body) // writes to a bytes.Buffer do not fail
-		if err := zw.Close(); err != nil {
-			return fmt.Errorf("gzip tile %d/%d/%d of %q: %w", t.Z, t.X, t.Y, param(c, "layer"), err)
+	if !gz {
+		if body, err = h.gzip.gunzip(body); err != nil {
+			return fmt.Errorf("tile %d/%d/%d of %q: %w", t.Z, t.X, t.Y, list, err)
 		}
-		body = buf.Bytes()
-		c.Response().Header().Set(echo.HeaderContentEncoding, "gzip")
+	} else {
+		hdr.Set(echo.HeaderContentEncoding, "gzip")
 	}
 	return c.Blob(http.StatusOK, MediaType, body)
+}
+
+// cacheHeaders lets browsers and shared caches keep a response and
+// revalidate it with its ETag.
+func (h *Handler) cacheHeaders(c echo.Context, etag string) {
+	hdr := c.Response().Header()
+	hdr.Set("ETag", etag)
+	hdr.Set("Cache-Control", h.cacheControl)
+}
+
+// noneMatch reports whether an If-None-Match header names etag. The
+// comparison is weak, as RFC 9110 asks for this header: a W/ prefix counts
+// as the same tag.
+func noneMatch(header, etag string) bool {
+	if header == "" {
+		return false
+	}
+	for tag := range strings.SplitSeq(header, ",") {
+		tag = strings.TrimSpace(tag)
+		if tag == "*" || strings.TrimPrefix(tag, "W/") == etag {
+			return true
+		}
+	}
+	return false
 }
 
 // lookup resolves a comma-separated list of layer ids.
@@ -143,21 +254,28 @@ func (h *Handler) lookup(list string) ([]*catalog.Layer, int, error) {
 	return layers, 0, nil
 }
 
-func (h *Handler) parseTile(zs, xs, ys string) (maptile.Tile, error) {
-	z, err := strconv.ParseUint(zs, 10, 8)
-	if err != nil || int(z) > h.opts.MaxZoom {
-		return maptile.Tile{}, fmt.Errorf("zoom %q: want an integer from 0 to %d", zs, h.opts.MaxZoom)
+// parseTile reads a tile address: 400 for a number that is not a plain
+// decimal integer, 404 for a tile the tile matrix set does not have (deeper
+// than MaxZoom, or beyond the edge of the world).
+func (h *Handler) parseTile(zs, xs, ys string) (maptile.Tile, int, error) {
+	var v [3]uint64
+	for i, s := range [3]string{zs, xs, ys} {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if errors.Is(err, strconv.ErrRange) {
+			n = 1<<64 - 1 // well formed, and out of range whatever the zoom
+		} else if err != nil {
+			return maptile.Tile{}, http.StatusBadRequest, fmt.Errorf("tile %s/%s/%s: %q is not a non-negative integer", zs, xs, ys, s)
+		}
+		v[i] = n
 	}
-	n := uint64(1) << z
-	x, err := strconv.ParseUint(xs, 10, 32)
-	if err != nil || x >= n {
-		return maptile.Tile{}, fmt.Errorf("x %q: want an integer from 0 to %d at zoom %d", xs, n-1, z)
+	z, x, y := v[0], v[1], v[2]
+	if z > uint64(h.opts.MaxZoom) {
+		return maptile.Tile{}, http.StatusNotFound, fmt.Errorf("tile %s/%s/%s: zoom %s is beyond the deepest zoom, %d", zs, xs, ys, zs, h.opts.MaxZoom)
 	}
-	y, err := strconv.ParseUint(ys, 10, 32)
-	if err != nil || y >= n {
-		return maptile.Tile{}, fmt.Errorf("y %q: want an integer from 0 to %d at zoom %d", ys, n-1, z)
+	if n := uint64(1) << z; x >= n || y >= n {
+		return maptile.Tile{}, http.StatusNotFound, fmt.Errorf("tile %s/%s/%s: at zoom %d, x and y go from 0 to %d", zs, xs, ys, z, n-1)
 	}
-	return maptile.New(uint32(x), uint32(y), maptile.Zoom(z)), nil
+	return maptile.New(uint32(x), uint32(y), maptile.Zoom(z)), 0, nil
 }
 
 // acceptsGzip reads Accept-Encoding headers, honouring gzip;q=0.
@@ -180,107 +298,21 @@ func acceptsGzip(headers []string) bool {
 	return false
 }
 
-// tileJSON is the TileJSON 3.0.0 document of one or more layers.
-type tileJSON struct {
-	TileJSON     string        `json:"tilejson"`
-	Name         string        `json:"name,omitempty"`
-	Description  string        `json:"description,omitempty"`
-	Attribution  string        `json:"attribution,omitempty"`
-	Scheme       string        `json:"scheme"`
-	Tiles        []string      `json:"tiles"`
-	VectorLayers []vectorLayer `json:"vector_layers"`
-	MinZoom      int           `json:"minzoom"`
-	MaxZoom      int           `json:"maxzoom"`
-	Bounds       [4]float64    `json:"bounds"`
-	Center       [3]float64    `json:"center"`
-}
-
-type vectorLayer struct {
-	ID          string            `json:"id"`
-	Description string            `json:"description"`
-	MinZoom     int               `json:"minzoom"`
-	MaxZoom     int               `json:"maxzoom"`
-	Fields      map[string]string `json:"fields"`
-}
-
-func (h *Handler) tileJSON(c echo.Context) error {
-	ids, ok := strings.CutSuffix(param(c, "layer"), ".json")
+// buildRevision names the build of the program: its VCS revision when it
+// was built from a checkout, else its module version. Test binaries have
+// neither, which is fine for tests.
+func buildRevision() string {
+	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		return jsonError(c, http.StatusNotFound, "no such resource: TileJSON is /tiles/{layer}.json")
+		return ""
 	}
-	layers, status, err := h.lookup(ids)
-	if err != nil {
-		return jsonError(c, status, err.Error())
-	}
-	tj := tileJSON{
-		TileJSON: "3.0.0",
-		Scheme:   "xyz",
-		Tiles:    []string{c.Scheme() + "://" + c.Request().Host + "/tiles/" + ids + "/{z}/{x}/{y}.mvt"},
-		MinZoom:  0,
-		MaxZoom:  h.opts.MaxZoom,
-	}
-	var names, attributions []string
-	var bounds orb.Bound
-	empty := true
-	for _, l := range layers {
-		info := l.Info
-		names = append(names, cmp.Or(info.Title, info.ID))
-		if a := info.Attribution; a != "" && !slices.Contains(attributions, a) {
-			attributions = append(attributions, a)
-		}
-		fields := make(map[string]string, len(info.Fields))
-		for _, f := range info.Fields {
-			fields[f.Name] = fieldType(f.Type)
-		}
-		tj.VectorLayers = append(tj.VectorLayers, vectorLayer{
-			ID: info.ID, Description: cmp.Or(info.Description, info.Title),
-			MinZoom: 0, MaxZoom: h.opts.MaxZoom, Fields: fields,
-		})
-		if info.FeatureCount > 0 || l.Len() > 0 {
-			if empty {
-				bounds, empty = info.Bounds, false
-			} else {
-				bounds = bounds.Union(info.Bounds)
-			}
+	rev := bi.Main.Version
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" || s.Key == "vcs.modified" {
+			rev += " " + s.Value
 		}
 	}
-	tj.Name = strings.Join(names, ", ")
-	tj.Attribution = strings.Join(attributions, " | ")
-	if len(layers) == 1 {
-		tj.Description = layers[0].Info.Description
-	}
-	if empty {
-		bounds = orb.Bound{Min: orb.Point{-180, -maxLat}, Max: orb.Point{180, maxLat}}
-	}
-	clampLat := func(v float64) float64 { return math.Max(-maxLat, math.Min(maxLat, v)) }
-	tj.Bounds = [4]float64{bounds.Min[0], clampLat(bounds.Min[1]), bounds.Max[0], clampLat(bounds.Max[1])}
-	tj.Center = [3]float64{
-		(tj.Bounds[0] + tj.Bounds[2]) / 2,
-		(tj.Bounds[1] + tj.Bounds[3]) / 2,
-		float64(centerZoom(bounds, h.opts.MaxZoom)),
-	}
-	return c.JSON(http.StatusOK, tj)
-}
-
-// centerZoom is the deepest zoom at which bounds still fit in one tile.
-func centerZoom(b orb.Bound, maxZoom int) int {
-	span := math.Max(b.Max[0]-b.Min[0], b.Max[1]-b.Min[1])
-	if span <= 0 {
-		return maxZoom
-	}
-	return max(0, min(maxZoom, int(math.Floor(math.Log2(360/span)))))
-}
-
-// fieldType describes a field for TileJSON the way tippecanoe does, by the
-// type a style sees in the tile (dates arrive as strings).
-func fieldType(t geo.FieldType) string {
-	switch t {
-	case geo.Integer, geo.Number:
-		return "Number"
-	case geo.Boolean:
-		return "Boolean"
-	}
-	return "String"
+	return rev
 }
 
 // param is a path parameter unescaped: echo hands them over as sent, so a

@@ -82,7 +82,7 @@ func TestRoutes(t *testing.T) {
 		{"/tiles/toilets%2Croads.json", 200, "application/json"},
 		// The two routes share a prefix; neither takes the other's requests.
 		{"/tiles/a.json", 200, "application/json"},
-		{"/tiles/a/1/2/3.mvt", 400, "application/json"}, // reached the tile route: y=3 is out of range at z1
+		{"/tiles/a/1/2/3.mvt", 404, "application/json"}, // reached the tile route: y=3 is beyond the world at z1
 		{tileURL("", "a", aTile), 200, MediaType},
 		{"/tiles/nope.json", 404, "application/json"},
 		{"/tiles/nope/0/0/0.mvt", 404, "application/json"},
@@ -95,14 +95,43 @@ func TestRoutes(t *testing.T) {
 		{"/tiles/toilets/0/0/y.mvt", 400, "application/json"},
 		{"/tiles/toilets/-1/0/0.mvt", 400, "application/json"},
 		{"/tiles/toilets/0/0/-0.mvt", 400, "application/json"},
-		{"/tiles/toilets/1/2/0.mvt", 400, "application/json"},
-		{"/tiles/toilets/1/0/2.mvt", 400, "application/json"},
-		{"/tiles/toilets/23/0/0.mvt", 400, "application/json"},
+		{"/tiles/toilets/0/+0/0.mvt", 400, "application/json"},
+		{"/tiles/toilets/0/0x0/0.mvt", 400, "application/json"},
 		{"/tiles/toilets/1.5/0/0.mvt", 400, "application/json"},
+		{"/tiles/toilets/%20/0/0.mvt", 400, "application/json"},
+		// Well-formed addresses of tiles the tile matrix set does not have.
+		{"/tiles/toilets/1/2/0.mvt", 404, "application/json"},
+		{"/tiles/toilets/1/0/2.mvt", 404, "application/json"},
+		{"/tiles/toilets/23/0/0.mvt", 404, "application/json"},
+		{"/tiles/toilets/99999999999999999999/0/0.mvt", 404, "application/json"},
+		{"/tiles/toilets/3/99999999999999999999/0.mvt", 404, "application/json"},
+		{"/tiles/toilets/22/4194303/4194303.mvt", 204, ""}, // the last tile at the deepest zoom
 		{"/tiles/toilets,toilets/0/0/0.mvt", 400, "application/json"},
 		{"/tiles/toilets,/0/0/0.mvt", 400, "application/json"},
 		{tileURL("", "toilets", far), 204, ""},
 		{tileURL("", "toilets", pt.Parent().Parent()), 200, MediaType},
+
+		{"/styles/toilets.json", 200, "application/json"},
+		{"/styles/toilets,roads.json", 200, "application/json"},
+		{"/styles/toilets,nope.json", 404, "application/json"},
+		{"/styles/toilets,toilets.json", 400, "application/json"},
+		{"/styles/toilets", 404, "application/json"},
+
+		{"/ogc/tileMatrixSets", 200, "application/json"},
+		{"/ogc/tileMatrixSets/WebMercatorQuad", 200, "application/json"},
+		{"/ogc/tileMatrixSets/WorldCRS84Quad", 404, "application/json"},
+		{"/ogc/collections/toilets/tiles", 200, "application/json"},
+		{"/ogc/collections/nope/tiles", 404, "application/json"},
+		{"/ogc/collections/toilets/tiles/WebMercatorQuad", 200, "application/json"},
+		{"/ogc/collections/toilets/tiles/WorldCRS84Quad", 404, "application/json"},
+		{"/ogc/collections/nope/tiles/WebMercatorQuad", 404, "application/json"},
+		{fmt.Sprintf("/ogc/collections/toilets/tiles/WebMercatorQuad/%d/%d/%d", pt.Z, pt.Y, pt.X), 200, MediaType},
+		{fmt.Sprintf("/ogc/collections/toilets/tiles/WebMercatorQuad/%d/%d/%d", far.Z, far.Y, far.X), 204, ""},
+		{"/ogc/collections/toilets/tiles/WebMercatorQuad/1/0/2", 404, "application/json"}, // column 2 of 2
+		{"/ogc/collections/toilets/tiles/WebMercatorQuad/23/0/0", 404, "application/json"},
+		{"/ogc/collections/toilets/tiles/WebMercatorQuad/1/0/x", 400, "application/json"},
+		{"/ogc/collections/toilets/tiles/WorldCRS84Quad/0/0/0", 404, "application/json"},
+		{"/ogc/collections/nope/tiles/WebMercatorQuad/0/0/0", 404, "application/json"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/csdi-hk/csdi/catalog"
+	"github.com/csdi-hk/csdi/catalog/postgis"
 	"github.com/csdi-hk/csdi/features"
 	"github.com/csdi-hk/csdi/tiles"
 	webmap "github.com/csdi-hk/csdi/web-map"
@@ -28,6 +29,8 @@ func serveCmd(ctx context.Context, args []string, log *slog.Logger) error {
 	sf.register(fs)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	seed := fs.String("seed", "", "folder with layers.json: layers imported when the store is empty")
+	tileCacheMB := fs.Int("tile-cache-mb", 256, "memory for built vector tiles, in MB; 0 turns the tile cache off")
+	tileMaxAge := fs.Duration("tile-max-age", 5*time.Minute, "how long browsers and proxies may reuse a tile, TileJSON or style; 0 makes them revalidate every time")
 	if pos, err := parse(fs, args); err != nil {
 		return err
 	} else if len(pos) > 0 {
@@ -48,7 +51,17 @@ func serveCmd(ctx context.Context, args []string, log *slog.Logger) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	cat := catalog.New(store, log)
-	srv := newServer(cat, log)
+	tileOpts := tiles.Options{Log: log, CacheBytes: int64(*tileCacheMB) << 20, MaxAge: *tileMaxAge}
+	if *tileCacheMB <= 0 {
+		tileOpts.CacheBytes = -1
+	}
+	if *tileMaxAge <= 0 {
+		tileOpts.MaxAge = -1
+	}
+	th := tiles.NewHandler(cat, tileOpts)
+	// The catalog holds one callback; the tile cache is its only user.
+	cat.OnChange(th.Invalidate)
+	srv := newServer(cat, th, log)
 	log.Info("csdi listening", "addr", "http://"+ln.Addr().String(), "store", where, "version", buildVersion())
 
 	// Layers load after the listener is up so that /healthz answers at once
@@ -74,6 +87,18 @@ func serveCmd(ctx context.Context, args []string, log *slog.Logger) error {
 			return fmt.Errorf("serve: load layers: %w", err)
 		}
 	}
+	// Other replicas change the layers too. Following starts once the load
+	// is done, as Refresh must not race Load; what changed in between is
+	// caught by Listen's first call for every layer.
+	if pg, ok := store.(*postgis.Store); ok {
+		fctx, stop := context.WithCancel(ctx)
+		followed := make(chan struct{})
+		go func() {
+			defer close(followed)
+			followChanges(fctx, pg, cat, log)
+		}()
+		defer func() { stop(); <-followed }() // before the deferred store.Close
+	}
 	select {
 	case err := <-serveErr:
 		return fmt.Errorf("serve: %w", err)
@@ -93,14 +118,58 @@ func serveCmd(ctx context.Context, args []string, log *slog.Logger) error {
 	return nil
 }
 
+// followChanges reloads each layer that a notification names, whichever
+// replica changed it, until ctx ends. A layer whose version in memory is
+// the one committed is left alone: this replica's own changes come back as
+// notifications too.
+func followChanges(ctx context.Context, pg *postgis.Store, cat *catalog.Catalog, log *slog.Logger) {
+	err := pg.Listen(ctx, func(id string) {
+		v, err := pg.LayerVersion(ctx, id)
+		l, ok := cat.Layer(id)
+		switch {
+		case err == nil && ok && l.Info.Version == v:
+			return
+		case errors.Is(err, catalog.ErrNotFound) && !ok:
+			return
+		}
+		for attempt := 1; ; attempt++ {
+			start := time.Now()
+			err := cat.Refresh(ctx, id)
+			if err == nil {
+				if l, ok := cat.Layer(id); ok {
+					log.InfoContext(ctx, "layer changed in the database: reloaded", "layer", id, "version", l.Info.Version, "took", time.Since(start).Round(time.Millisecond))
+				} else {
+					log.InfoContext(ctx, "layer deleted from the database: dropped", "layer", id)
+				}
+				return
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			log.ErrorContext(ctx, "reload changed layer", "layer", id, "attempt", attempt, "err", err)
+			if attempt == 3 {
+				return // the next notification of the layer tries again
+			}
+			select {
+			case <-time.After(time.Duration(attempt) * time.Second):
+			case <-ctx.Done():
+				return
+			}
+		}
+	})
+	if ctx.Err() == nil {
+		log.Error("following layer changes stopped", "err", err)
+	}
+}
+
 // newServer wires every surface onto one router.
-func newServer(cat *catalog.Catalog, log *slog.Logger) *http.Server {
+func newServer(cat *catalog.Catalog, th *tiles.Handler, log *slog.Logger) *http.Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	m := newMetrics()
 	e.Use(m.middleware, middleware.Recover(), requestLog(log))
 
-	tiles.NewHandler(cat, tiles.Options{Log: log}).Register(e)
+	th.Register(e)
 	features.NewHandler(cat, features.Options{Log: log}).Register(e)
 	e.GET("/api/layers", func(c echo.Context) error { return c.JSON(http.StatusOK, layerList(cat)) })
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })

@@ -1,5 +1,7 @@
-// The CSDI map viewer: every layer of /api/layers drawn from the server's
-// vector tiles, with no basemap (the server has no internet and needs none).
+// The CSDI map viewer: every layer of /api/layers drawn with the server's
+// style for them (/styles/{ids}.json), whose sources all point at one
+// composite TileJSON, so each tile of the view is one request for every
+// layer. There is no basemap: the server has no internet and needs none.
 //
 // For tests: window.csdiMap is the map; window.csdiReady turns true (and
 // <body data-ready="true">) once the first load is drawn; window.csdiError
@@ -7,10 +9,6 @@
 
 // Hong Kong, for when no layer has bounds yet.
 const HK_BOUNDS = [[113.82, 22.15], [114.44, 22.57]];
-
-// Distinct, colour-blind-friendly-ish colours; layers take them in order.
-const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd',
-  '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f'];
 
 const statusEl = document.getElementById('status');
 
@@ -36,11 +34,6 @@ function el(tag, attrs = {}, ...children) {
   return e;
 }
 
-// For the one place MapLibre takes HTML: source attributions.
-function escapeHTML(s) {
-  return String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 // Accepts [[minLon,minLat],[maxLon,maxLat]], [minLon,minLat,maxLon,maxLat]
 // and orb's {"Min":[..],"Max":[..]}; anything else (an empty layer) is null.
 function normBounds(b) {
@@ -62,33 +55,6 @@ function unionBounds(list) {
     [Math.max(...bs.map((b) => b[2])), Math.max(...bs.map((b) => b[3]))],
   ];
 }
-
-// Style layers for one data layer. "$type" matches Multi* geometries too, and
-// a mixed layer ("Geometry") gets all three kinds.
-function styleLayers(layer, color) {
-  const src = { source: layer.id, 'source-layer': layer.id };
-  const kind = layer.geometry_type;
-  const out = [];
-  if (kind === 'Polygon' || kind === 'Geometry') {
-    out.push({ id: `${layer.id}:fill`, type: 'fill', ...src, filter: ['==', '$type', 'Polygon'],
-      paint: { 'fill-color': color, 'fill-opacity': 0.35 } });
-    out.push({ id: `${layer.id}:outline`, type: 'line', ...src, filter: ['==', '$type', 'Polygon'],
-      paint: { 'line-color': color, 'line-width': 1.2 } });
-  }
-  if (kind === 'LineString' || kind === 'Geometry') {
-    out.push({ id: `${layer.id}:line`, type: 'line', ...src, filter: ['==', '$type', 'LineString'],
-      layout: { 'line-cap': 'round', 'line-join': 'round' },
-      paint: { 'line-color': color, 'line-width': 2.5 } });
-  }
-  if (kind === 'Point' || kind === 'Geometry') {
-    out.push({ id: `${layer.id}:circle`, type: 'circle', ...src, filter: ['==', '$type', 'Point'],
-      paint: { 'circle-color': color, 'circle-radius': 5, 'circle-stroke-color': '#fff', 'circle-stroke-width': 1.5 } });
-  }
-  return out;
-}
-
-// Draw order: polygons under lines under points, whatever the API order.
-const RANK = { Polygon: 0, Geometry: 1, LineString: 2, Point: 3 };
 
 // Keeps the fitted layers clear of the side panel where there is room for it.
 function fitPadding() {
@@ -139,6 +105,30 @@ async function fetchLayers() {
   return list.map((l) => ({ ...l, bbox: normBounds(l.bounds) }));
 }
 
+// Fetched here rather than by MapLibre so that a failure stops the viewer
+// with a message instead of a map that never loads.
+async function fetchStyle(layers) {
+  // Ids are lower-case identifiers (catalog.ValidateID): nothing to escape.
+  const url = `/styles/${layers.map((l) => l.id).join(',')}.json`;
+  const res = await fetch(url, { headers: { Accept: 'application/json' } });
+  if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
+  return res.json();
+}
+
+// An empty catalog has no style to ask for: the background alone.
+const EMPTY_STYLE = {
+  version: 8,
+  sources: {},
+  layers: [{ id: 'background', type: 'background', paint: { 'background-color': '#dfe7ea' } }],
+};
+
+// The colour the style gives a style layer, for the swatch in the panel.
+function colorOf(map, styleLayer) {
+  const prop = { fill: 'fill-color', line: 'line-color', circle: 'circle-color' }[styleLayer.type];
+  const c = prop && map.getPaintProperty(styleLayer.id, prop);
+  return typeof c === 'string' ? c : '#7f7f7f';
+}
+
 async function main() {
   const maplibregl = window.maplibregl;
   if (!maplibregl) {
@@ -147,14 +137,12 @@ async function main() {
     return;
   }
   const layers = await fetchLayers();
+  const byId = new Map(layers.map((l) => [l.id, l]));
+  const style = layers.length ? await fetchStyle(layers) : EMPTY_STYLE;
   const hasHash = /^#\d/.test(location.hash);
   const map = new maplibregl.Map({
     container: 'map',
-    style: {
-      version: 8,
-      sources: {},
-      layers: [{ id: 'background', type: 'background', paint: { 'background-color': '#dfe7ea' } }],
-    },
+    style,
     bounds: hasHash ? undefined : unionBounds(layers),
     fitBoundsOptions: { padding: fitPadding(), maxZoom: 16 }, // one point must not zoom to 22
     hash: true,
@@ -164,28 +152,31 @@ async function main() {
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
   map.addControl(new maplibregl.ScaleControl(), 'bottom-right');
   map.on('error', (e) => console.error('map:', e.error?.message || e));
-
-  const byStyleLayer = new Map(); // style layer id -> data layer
-  const list = document.getElementById('layers');
-  const ordered = layers.map((l, i) => ({ layer: l, color: PALETTE[i % PALETTE.length] }))
-    .sort((a, b) => (RANK[a.layer.geometry_type] ?? 1) - (RANK[b.layer.geometry_type] ?? 1));
-  let popup = null;
+  // Listened for now: with every layer in the style from the start, the
+  // first 'idle' can come in the same frame as 'load', before the code
+  // after "await" runs.
+  const idle = map.once('idle');
 
   await map.once('load');
-  for (const { layer, color } of ordered) {
-    const source = { type: 'vector', tiles: [`${location.origin}/tiles/${encodeURIComponent(layer.id)}/{z}/{x}/{y}.mvt`] };
-    if (layer.bbox) source.bounds = layer.bbox;
-    if (layer.attribution) source.attribution = escapeHTML(layer.attribution);
-    map.addSource(layer.id, source);
-    const ids = [];
-    for (const sl of styleLayers(layer, color)) {
-      map.addLayer(sl);
-      ids.push(sl.id);
-      byStyleLayer.set(sl.id, layer);
-    }
-    list.append(layerItem(layer, color, (on) => {
-      for (const id of ids) map.setLayoutProperty(id, 'visibility', on ? 'visible' : 'none');
-      if (!on && popup?.csdiLayer === layer.id) popup.remove();
+  // The style names each data layer's source by its id (tiles/tilejson.go)
+  // and draws polygons under lines under points; the panel lists the layers
+  // in that order too.
+  const byStyleLayer = new Map(); // style layer id -> data layer
+  const styleLayersOf = new Map(); // data layer id -> its style layers
+  for (const sl of map.getStyle().layers) {
+    const layer = byId.get(sl.source);
+    if (!layer) continue;
+    byStyleLayer.set(sl.id, layer);
+    if (!styleLayersOf.has(layer.id)) styleLayersOf.set(layer.id, []);
+    styleLayersOf.get(layer.id).push(sl);
+  }
+  const list = document.getElementById('layers');
+  let popup = null;
+  for (const [id, sls] of styleLayersOf) {
+    const layer = byId.get(id);
+    list.append(layerItem(layer, colorOf(map, sls[0]), (on) => {
+      for (const sl of sls) map.setLayoutProperty(sl.id, 'visibility', on ? 'visible' : 'none');
+      if (!on && popup?.csdiLayer === id) popup.remove();
     }));
   }
   if (layers.length === 0) list.append(el('li', {}, 'No layers yet. 暫無圖層。'));
@@ -215,7 +206,7 @@ async function main() {
     map.getCanvas().style.cursor = featureAt(e.point) ? 'pointer' : '';
   });
 
-  await map.once('idle');
+  await idle;
   // Several layers' attributions make a long line over the map: start folded
   // behind the (i) button, which MapLibre leaves open at first.
   document.querySelector('.maplibregl-ctrl-attrib.maplibregl-compact-show')?.classList.remove('maplibregl-compact-show');

@@ -1,0 +1,230 @@
+package tiles
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"runtime/debug"
+	"strings"
+	"sync"
+
+	"github.com/paulmach/orb/maptile"
+
+	"github.com/csdi-hk/csdi/catalog"
+)
+
+// tileKey names a cached tile: the layer list as requested and the tile.
+type tileKey struct {
+	layers string
+	tile   maptile.Tile
+}
+
+// cachedTile is a built tile, gzipped (nil for a tile with no feature), and
+// the sum of what it was built from. A lookup whose layers have moved on to
+// new versions finds a different sum and builds again, so a stale tile is
+// never served even before Invalidate has run.
+type cachedTile struct {
+	sum string
+	gz  []byte
+}
+
+// entryOverhead is about what an entry costs beyond its bytes and its key:
+// the map slot, the list node, the sum.
+const entryOverhead = 160
+
+// gzipTile returns tile t of layers gzipped, from the cache or built once
+// however many requests ask for it at the same time.
+func (h *Handler) gzipTile(ctx context.Context, list string, layers []*catalog.Layer, t maptile.Tile, sum string) ([]byte, error) {
+	key := tileKey{list, t}
+	if h.cache != nil {
+		if e, ok := h.cache.Get(key); ok && e.sum == sum {
+			return e.gz, nil
+		}
+	}
+	return h.flight.do(ctx, sum, func(ctx context.Context) ([]byte, error) {
+		body, err := buildTile(ctx, layers, t, h.opts.Extent, h.opts.Buffer)
+		if err != nil {
+			return nil, err
+		}
+		var gz []byte
+		if len(body) > 0 {
+			if gz, err = h.gzip.compress(body); err != nil {
+				return nil, err
+			}
+		}
+		if h.cache != nil {
+			// The key must not pin the request it was cut from.
+			key.layers = strings.Clone(list)
+			h.cache.Set(key, cachedTile{sum, gz}, int64(len(gz)+len(list)+entryOverhead))
+		}
+		return gz, nil
+	})
+}
+
+// Invalidate drops the cached tiles of every list that holds layer id. The
+// catalog calls it when a layer changes (catalog.Catalog.OnChange): lookups
+// would miss those tiles anyway, and this frees their memory at once.
+func (h *Handler) Invalidate(id string) {
+	if h.cache == nil {
+		return
+	}
+	n := h.cache.DeleteFunc(func(k tileKey, _ cachedTile) bool {
+		for l := range strings.SplitSeq(k.layers, ",") {
+			if l == id {
+				return true
+			}
+		}
+		return false
+	})
+	h.log.Debug("tile cache invalidated", "layer", id, "tiles", n)
+}
+
+// tileSum hashes everything the bytes of a tile depend on. It must be the
+// same in every replica, so it is FNV rather than the seeded maphash. The
+// update time guards against a version number reused by a store that was
+// emptied and filled again.
+func (h *Handler) tileSum(layers []*catalog.Layer, t maptile.Tile) string {
+	b := make([]byte, 0, 128)
+	b = append(b, h.revision...)
+	b = binary.AppendUvarint(b, uint64(h.opts.Extent))
+	b = binary.AppendUvarint(b, uint64(h.opts.Buffer))
+	for _, l := range layers {
+		b = append(b, l.Info.ID...)
+		b = append(b, 0)
+		b = binary.AppendVarint(b, l.Info.Version)
+		b = binary.AppendVarint(b, l.Info.UpdatedAt.UnixNano())
+	}
+	b = binary.AppendUvarint(b, uint64(t.Z))
+	b = binary.AppendUvarint(b, uint64(t.X))
+	b = binary.AppendUvarint(b, uint64(t.Y))
+	d := fnv.New128a()
+	d.Write(b)
+	return hex.EncodeToString(d.Sum(b[:0]))
+}
+
+// flight runs one build per key at a time; callers asking for a key being
+// built wait for that build rather than start their own.
+type flight struct {
+	mu    sync.Mutex
+	calls map[string]*call
+}
+
+type call struct {
+	done    chan struct{}
+	body    []byte
+	err     error
+	waiters int
+	cancel  context.CancelFunc
+}
+
+// do returns fn's result for key. fn runs on a goroutine of its own, with a
+// context that ends when every caller waiting for it has given up: a client
+// that goes away does not cancel the build for the others, and a tile that
+// nobody waits for any more is not finished.
+func (f *flight) do(ctx context.Context, key string, fn func(context.Context) ([]byte, error)) ([]byte, error) {
+	f.mu.Lock()
+	c, ok := f.calls[key]
+	if !ok {
+		if f.calls == nil {
+			f.calls = map[string]*call{}
+		}
+		bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		c = &call{done: make(chan struct{}), cancel: cancel}
+		f.calls[key] = c
+		go f.run(bctx, key, c, fn)
+	}
+	c.waiters++
+	f.mu.Unlock()
+
+	select {
+	case <-c.done:
+		return c.body, c.err
+	case <-ctx.Done():
+		f.mu.Lock()
+		if c.waiters--; c.waiters == 0 {
+			c.cancel()
+			f.forget(key, c) // a caller arriving now starts afresh
+		}
+		f.mu.Unlock()
+		return nil, ctx.Err()
+	}
+}
+
+func (f *flight) run(ctx context.Context, key string, c *call, fn func(context.Context) ([]byte, error)) {
+	defer func() {
+		// A panic here would take the whole server down: no HTTP
+		// middleware recovers goroutines of their own.
+		if r := recover(); r != nil {
+			c.err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+		}
+		c.cancel()
+		f.mu.Lock()
+		f.forget(key, c)
+		f.mu.Unlock()
+		close(c.done)
+	}()
+	c.body, c.err = fn(ctx)
+}
+
+// forget removes c, if it is still the call for key; f.mu must be held.
+func (f *flight) forget(key string, c *call) {
+	if f.calls[key] == c {
+		delete(f.calls, key)
+	}
+}
+
+// gzipPool reuses gzip writers, each with about a megabyte of compressor
+// state (more than most tiles), and their output buffers.
+type gzipPool struct{ pool, readers sync.Pool }
+
+type gzipper struct {
+	buf bytes.Buffer
+	zw  *gzip.Writer
+}
+
+// compress returns b gzipped, in a slice of its own exact size: it is what
+// the cache keeps and counts.
+func (p *gzipPool) compress(b []byte) ([]byte, error) {
+	g, _ := p.pool.Get().(*gzipper)
+	if g == nil {
+		g = &gzipper{}
+		g.zw = gzip.NewWriter(&g.buf)
+	}
+	defer p.pool.Put(g)
+	g.buf.Reset()
+	g.zw.Reset(&g.buf)
+	if _, err := g.zw.Write(b); err != nil {
+		return nil, fmt.Errorf("gzip: %w", err)
+	}
+	if err := g.zw.Close(); err != nil {
+		return nil, fmt.Errorf("gzip: %w", err)
+	}
+	return bytes.Clone(g.buf.Bytes()), nil
+}
+
+// gunzip serves the rare client that does not take gzip (curl without
+// --compressed, some GIS tools): storing the plain bytes as well would more
+// than double the cache for them. The gzip trailer gives the size.
+func (p *gzipPool) gunzip(b []byte) ([]byte, error) {
+	if len(b) < 18 {
+		return nil, fmt.Errorf("gunzip cached tile: %d bytes is too short for gzip", len(b))
+	}
+	zr, _ := p.readers.Get().(*gzip.Reader)
+	if zr == nil {
+		zr = new(gzip.Reader)
+	}
+	defer p.readers.Put(zr)
+	if err := zr.Reset(bytes.NewReader(b)); err != nil {
+		return nil, fmt.Errorf("gunzip cached tile: %w", err)
+	}
+	out := make([]byte, binary.LittleEndian.Uint32(b[len(b)-4:]))
+	if _, err := io.ReadFull(zr, out); err != nil {
+		return nil, fmt.Errorf("gunzip cached tile: %w", err)
+	}
+	return out, nil
+}
