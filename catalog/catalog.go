@@ -148,3 +148,23 @@ func (c *Catalog) Delete(ctx context.Context, id string) error {
 	}
 	return c.Refresh(ctx, id)
 }
+
+// Rollback restores a kept version of a layer as its new current version
+// and swaps it into memory.
+func (c *Catalog) Rollback(ctx context.Context, id string, version int64) (LayerInfo, error) {
+	info, err := c.store.Rollback(ctx, id, version)
+	if err != nil {
+		return LayerInfo{}, fmt.Errorf("roll back layer %q to version %d: %w", id, version, err)
+	}
+	return info, c.Refresh(ctx, id)
+}
+
+// UpdateInfo changes a layer's metadata and serving options, not its data,
+// and swaps the new version into memory.
+func (c *Catalog) UpdateInfo(ctx context.Context, info LayerInfo) (LayerInfo, error) {
+	stored, err := c.store.UpdateInfo(ctx, info)
+	if err != nil {
+		return LayerInfo{}, fmt.Errorf("update layer %q: %w", info.ID, err)
+	}
+	return stored, c.Refresh(ctx, info.ID)
+}

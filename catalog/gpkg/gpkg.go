@@ -6,8 +6,9 @@
 // holding the feature id, a geom column of GeoPackage binary geometries in
 // EPSG:4326, and one typed column per field, registered in gpkg_contents and
 // gpkg_geometry_columns. What only this store reads (the LayerInfo as JSON,
-// the version, the column of each field) lives in csdi_layers; it is not
-// registered, so it is no layer (GDAL lists it as a plain table).
+// the version, the column of each field) lives in csdi_layers, registered as
+// an attributes table: GDAL then lists only registered tables, so GIS users
+// see the layers and csdi_layers, and not the tables below.
 //
 // There is no spatial index (gpkg_rtree_index): the server answers every
 // query from memory, and SQLite's R-tree made a load six times slower. A GIS
@@ -17,6 +18,16 @@
 // A replace is one SQLite transaction (BEGIN IMMEDIATE) and the file is in
 // WAL mode, so readers keep reading the old version until the commit, and a
 // failure or a killed process leaves the old version.
+//
+// History: csdi_layers holds the current version of each layer and
+// csdi_versions the older versions kept (Options.Keep), each with its
+// LayerInfo, its columns and the version whose data it serves (an
+// UpdateInfo or a Rollback makes a version that serves older data). A
+// replace renames the current table to "<id>@<data version>" (no layer id
+// has an '@') and drops its registration, spatial index and triggers; a
+// Rollback renames one back and registers it again. Kept tables, like
+// csdi_versions and csdi_tokens (the SHA-256 hashes of upload tokens), are
+// not in gpkg_contents, so GIS tools do not list them.
 //
 // The fields of a stream are only known when it ends, so columns are added
 // as their first non-null value arrives (ALTER TABLE ADD COLUMN, cheap in
@@ -56,6 +67,7 @@ const (
 // concurrent use; writes are serialised.
 type Store struct {
 	path string
+	keep int
 	// w has a single connection whose transactions begin IMMEDIATE, so
 	// writers queue here (honouring their context) rather than meet
 	// SQLITE_BUSY; r serves reads, many at once.
@@ -64,9 +76,25 @@ type Store struct {
 
 var _ catalog.Store = (*Store)(nil)
 
-// Open opens the GeoPackage at path, creating the file, its directory and
-// the GeoPackage tables if they are missing.
+// Options tune a Store.
+type Options struct {
+	// Keep is how many versions of each layer are kept, the current one
+	// included: 0 means catalog.DefaultKeep (the current and the previous
+	// one), 1 keeps no history.
+	Keep int
+}
+
+// Open opens the GeoPackage at path with the default Options.
 func Open(ctx context.Context, path string) (*Store, error) {
+	return OpenWith(ctx, path, Options{})
+}
+
+// OpenWith opens the GeoPackage at path, creating the file, its directory
+// and the GeoPackage tables if they are missing.
+func OpenWith(ctx context.Context, path string, opts Options) (*Store, error) {
+	if opts.Keep < 0 {
+		return nil, fmt.Errorf("open GeoPackage %q: keep %d versions: want 1 or more (0 for the default, %d)", path, opts.Keep, catalog.DefaultKeep)
+	}
 	if strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("open GeoPackage %q: the path may not contain '?' or '#'", path)
 	}
@@ -88,7 +116,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("open GeoPackage %q: %w", path, err)
 	}
-	s := &Store{path: path, w: w, r: r}
+	s := &Store{path: path, keep: cmp.Or(opts.Keep, catalog.DefaultKeep), w: w, r: r}
 	if err := s.init(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open GeoPackage %q: %w", path, err)
@@ -132,6 +160,16 @@ func (s *Store) init(ctx context.Context) error {
 			return fmt.Errorf("create tables: %w", err)
 		}
 	}
+	// csdi_layers.data came after the first release; null is the version.
+	var have int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM pragma_table_info('csdi_layers') WHERE name = 'data'").Scan(&have); err != nil {
+		return fmt.Errorf("check csdi_layers: %w", err)
+	}
+	if have == 0 {
+		if _, err := tx.ExecContext(ctx, "ALTER TABLE csdi_layers ADD COLUMN data INTEGER"); err != nil {
+			return fmt.Errorf("add csdi_layers.data: %w", err)
+		}
+	}
 	return tx.Commit()
 }
 
@@ -163,11 +201,23 @@ var schema = []string{
 		CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))`,
 	// info is the LayerInfo as JSON; columns the SQL column of each of its
 	// Fields, in order, since a field name may not be a usable column name.
-	// A replace deletes the layer's row and adds one, and AUTOINCREMENT
-	// never reuses a rowid, so version grows on every replace of any layer,
-	// even one deleted and made again.
+	// A change deletes the layer's row and adds one, and AUTOINCREMENT
+	// never reuses a rowid, so version grows on every change of any layer,
+	// even one deleted and made again. data is the version whose data the
+	// table holds (see setCurrent).
 	`CREATE TABLE IF NOT EXISTS csdi_layers (
 		version INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, info TEXT NOT NULL, columns TEXT NOT NULL)`,
+	// The kept older versions, as csdi_layers held them.
+	`CREATE TABLE IF NOT EXISTS csdi_versions (
+		version INTEGER PRIMARY KEY, id TEXT NOT NULL, data INTEGER NOT NULL, info TEXT NOT NULL, columns TEXT NOT NULL)`,
+	`CREATE INDEX IF NOT EXISTS csdi_versions_id ON csdi_versions (id)`,
+	`CREATE TABLE IF NOT EXISTS csdi_tokens (hash BLOB PRIMARY KEY, department TEXT NOT NULL, created_at TEXT NOT NULL)`,
+	// GDAL lists every table of a GeoPackage unless one is registered as
+	// attributes; then it lists only what is registered. csdi_layers is
+	// that one, so GIS users see the layers and their metadata, not the
+	// kept versions or the token hashes.
+	`INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description)
+		VALUES ('csdi_layers', 'attributes', 'csdi_layers', 'csdi: the metadata of every layer, as JSON')`,
 }
 
 // reserved prefixes name the GeoPackage's, SQLite's and this store's own
@@ -292,19 +342,42 @@ func (s *Store) ReadLayer(ctx context.Context, id string, each func(geo.Feature)
 	return info, nil
 }
 
-// DeleteLayer drops a layer's table and everything that names it.
+// DeleteLayer drops a layer's tables, current and kept, and everything that
+// names them.
 func (s *Store) DeleteLayer(ctx context.Context, id string) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("delete layer %q from %q: %w", id, s.path, err)
 	}
 	defer tx.Rollback()
-	var n int
-	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM csdi_layers WHERE id = ?", id).Scan(&n); err != nil {
+	cur, err := current(ctx, tx, id)
+	if err != nil {
 		return fmt.Errorf("delete layer %q from %q: %w", id, s.path, err)
 	}
-	if n == 0 {
-		return fmt.Errorf("layer %q: %w", id, catalog.ErrNotFound)
+	rows, err := tx.QueryContext(ctx, "DELETE FROM csdi_versions WHERE id = ? RETURNING data", id)
+	if err != nil {
+		return fmt.Errorf("delete layer %q from %q: %w", id, s.path, err)
+	}
+	var kept []int64
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return fmt.Errorf("delete layer %q from %q: %w", id, s.path, err)
+		}
+		kept = append(kept, v)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("delete layer %q from %q: %w", id, s.path, err)
+	}
+	for _, v := range kept {
+		if v == cur.data {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, "DROP TABLE IF EXISTS "+quote(historyName(id, v))); err != nil {
+			return fmt.Errorf("delete layer %q from %q: version %d: %w", id, s.path, v, err)
+		}
 	}
 	if err := drop(ctx, tx, id); err != nil {
 		return fmt.Errorf("delete layer %q from %q: %w", id, s.path, err)
@@ -315,14 +388,29 @@ func (s *Store) DeleteLayer(ctx context.Context, id string) error {
 	return nil
 }
 
+// drop removes the table named id and everything that names it.
 func drop(ctx context.Context, tx *sql.Tx, id string) error {
+	if err := unregister(ctx, tx, id); err != nil {
+		return err
+	}
+	for _, q := range []string{"DROP TABLE IF EXISTS " + quote(id), "DELETE FROM csdi_layers WHERE id = ?"} {
+		if _, err := tx.ExecContext(ctx, q, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// unregister removes what makes the table named id a layer to GIS tools:
+// its rows in the GeoPackage registry, a spatial index and the triggers
+// that a GIS tool may have added (SQLite refuses to rename a table whose
+// triggers name a table that is gone).
+func unregister(ctx context.Context, tx *sql.Tx, id string) error {
 	queries := []string{
 		"DROP TABLE IF EXISTS " + quote(rtreeName(id)),
-		"DROP TABLE IF EXISTS " + quote(id),
 		"DELETE FROM gpkg_extensions WHERE table_name = ?",
 		"DELETE FROM gpkg_geometry_columns WHERE table_name = ?",
 		"DELETE FROM gpkg_contents WHERE table_name = ?",
-		"DELETE FROM csdi_layers WHERE id = ?",
 	}
 	// GDAL keeps feature counts in gpkg_ogr_contents in the files it makes;
 	// a stale one would be what it reports.
@@ -332,6 +420,22 @@ func drop(ctx context.Context, tx *sql.Tx, id string) error {
 	}
 	if ogr > 0 {
 		queries = append(queries, "DELETE FROM gpkg_ogr_contents WHERE lower(table_name) = lower(?)")
+	}
+	triggers, err := tx.QueryContext(ctx, "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", id)
+	if err != nil {
+		return err
+	}
+	for triggers.Next() {
+		var name string
+		if err := triggers.Scan(&name); err != nil {
+			triggers.Close()
+			return err
+		}
+		queries = append(queries, "DROP TRIGGER IF EXISTS "+quote(name))
+	}
+	triggers.Close()
+	if err := triggers.Err(); err != nil {
+		return err
 	}
 	for _, q := range queries {
 		var args []any
@@ -349,6 +453,9 @@ func drop(ctx context.Context, tx *sql.Tx, id string) error {
 func (s *Store) ReplaceLayer(ctx context.Context, info catalog.LayerInfo, features iter.Seq2[geo.Feature, error]) (catalog.LayerInfo, error) {
 	if err := checkID(info.ID); err != nil {
 		return catalog.LayerInfo{}, err
+	}
+	if err := info.Tiles.Validate(); err != nil {
+		return catalog.LayerInfo{}, fmt.Errorf("replace layer %q in %q: %w", info.ID, s.path, err)
 	}
 	out, err := s.replace(ctx, info, features)
 	if err != nil {
@@ -368,8 +475,18 @@ func (s *Store) replace(ctx context.Context, info catalog.LayerInfo, features it
 		return catalog.LayerInfo{}, err
 	}
 	defer tx.Rollback()
-	if err := drop(ctx, tx, info.ID); err != nil {
-		return catalog.LayerInfo{}, fmt.Errorf("drop the old version: %w", err)
+	switch cur, err := current(ctx, tx, info.ID); {
+	case err == nil:
+		if err := s.archive(ctx, tx, cur, true); err != nil {
+			return catalog.LayerInfo{}, err
+		}
+	case errors.Is(err, catalog.ErrNotFound):
+		// A table of that name that is no layer of ours (GDAL made it).
+		if err := drop(ctx, tx, info.ID); err != nil {
+			return catalog.LayerInfo{}, fmt.Errorf("drop table %q: %w", info.ID, err)
+		}
+	default:
+		return catalog.LayerInfo{}, err
 	}
 	l := &loader{tx: tx, table: info.ID, byField: map[string]int{}, used: map[string]bool{"fid": true, "geom": true}}
 	defer l.close()
@@ -392,52 +509,64 @@ func (s *Store) replace(ctx context.Context, info catalog.LayerInfo, features it
 		return catalog.LayerInfo{}, err
 	}
 	sum.Apply(&info)
-	info.UpdatedAt = time.Now().UTC()
-	if err := tx.QueryRowContext(ctx,
-		"SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'csdi_layers'), 0) + 1").Scan(&info.Version); err != nil {
-		return catalog.LayerInfo{}, fmt.Errorf("next version: %w", err)
+	if err := info.Tiles.ValidateFields(info.Fields); err != nil {
+		return catalog.LayerInfo{}, err
+	}
+	if err := nextVersion(ctx, tx, &info); err != nil {
+		return catalog.LayerInfo{}, err
 	}
 	cols, err := l.finish(ctx, info)
 	if err != nil {
 		return catalog.LayerInfo{}, err
 	}
-	if err := register(ctx, tx, info, l.geomType, cols); err != nil {
-		return catalog.LayerInfo{}, err
-	}
-	if err := ctx.Err(); err != nil {
-		return catalog.LayerInfo{}, err
-	}
-	if err := tx.Commit(); err != nil {
-		return catalog.LayerInfo{}, fmt.Errorf("commit: %w", err)
-	}
-	return info, nil
-}
-
-// register writes what describes the new table: the GeoPackage registry rows
-// GIS tools read, and csdi_layers.
-func register(ctx context.Context, tx *sql.Tx, info catalog.LayerInfo, geomType string, cols []string) error {
-	js, err := json.Marshal(info)
-	if err != nil {
-		return fmt.Errorf("metadata: %w", err)
-	}
 	colsJS, err := json.Marshal(cols)
 	if err != nil {
-		return fmt.Errorf("metadata: %w", err)
+		return catalog.LayerInfo{}, fmt.Errorf("metadata: %w", err)
 	}
-	// identifier is UNIQUE in gpkg_contents while titles need not be.
-	ident := cmp.Or(info.Title, info.ID)
+	if err := registerTable(ctx, tx, info, l.geomType); err != nil {
+		return catalog.LayerInfo{}, err
+	}
+	if err := setCurrent(ctx, tx, info, string(colsJS), info.Version); err != nil {
+		return catalog.LayerInfo{}, err
+	}
+	return info, s.commit(ctx, tx, info.ID)
+}
+
+// nextVersion gives info the next version number and the time.
+func nextVersion(ctx context.Context, tx *sql.Tx, info *catalog.LayerInfo) error {
+	info.UpdatedAt = time.Now().UTC()
+	if err := tx.QueryRowContext(ctx,
+		"SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'csdi_layers'), 0) + 1").Scan(&info.Version); err != nil {
+		return fmt.Errorf("next version: %w", err)
+	}
+	return nil
+}
+
+// contents returns what gpkg_contents says of a layer: its identifier,
+// which is UNIQUE there while titles need not be, and its description.
+func contents(ctx context.Context, tx *sql.Tx, info catalog.LayerInfo) (ident, desc string, err error) {
+	ident = cmp.Or(info.Title, info.ID)
 	var taken int
-	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM gpkg_contents WHERE identifier = ?", ident).Scan(&taken); err != nil {
-		return err
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM gpkg_contents WHERE identifier = ? AND table_name <> ?", ident, info.ID).Scan(&taken); err != nil {
+		return "", "", err
 	}
 	if taken > 0 {
 		ident += " (" + info.ID + ")"
+	}
+	return ident, strings.TrimSpace(info.Description + "\n" + info.DescriptionZH), nil
+}
+
+// registerTable writes the GeoPackage registry rows that make the table
+// named info.ID a layer to GIS tools.
+func registerTable(ctx context.Context, tx *sql.Tx, info catalog.LayerInfo, geomType string) error {
+	ident, desc, err := contents(ctx, tx, info)
+	if err != nil {
+		return fmt.Errorf("register the table: %w", err)
 	}
 	var minX, minY, maxX, maxY any // NULL for an empty layer
 	if info.FeatureCount > 0 {
 		minX, minY, maxX, maxY = info.Bounds.Min[0], info.Bounds.Min[1], info.Bounds.Max[0], info.Bounds.Max[1]
 	}
-	desc := strings.TrimSpace(info.Description + "\n" + info.DescriptionZH)
 	for _, q := range []struct {
 		sql  string
 		args []any
@@ -447,11 +576,24 @@ func register(ctx context.Context, tx *sql.Tx, info catalog.LayerInfo, geomType 
 			[]any{info.ID, ident, desc, info.UpdatedAt.Format(dateTimeFormat), minX, minY, maxX, maxY, srsID}},
 		{`INSERT INTO gpkg_geometry_columns (table_name, column_name, geometry_type_name, srs_id, z, m)
 			VALUES (?, 'geom', ?, ?, 0, 0)`, []any{info.ID, geomType, srsID}},
-		{"INSERT INTO csdi_layers (version, id, info, columns) VALUES (?, ?, ?, ?)", []any{info.Version, info.ID, string(js), string(colsJS)}},
 	} {
 		if _, err := tx.ExecContext(ctx, q.sql, q.args...); err != nil {
 			return fmt.Errorf("register the table: %w", err)
 		}
+	}
+	return nil
+}
+
+// setCurrent writes info as the current version of its layer, whose table
+// holds the data of version data, read through cols (JSON).
+func setCurrent(ctx context.Context, tx *sql.Tx, info catalog.LayerInfo, cols string, data int64) error {
+	js, err := json.Marshal(info)
+	if err != nil {
+		return fmt.Errorf("metadata: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO csdi_layers (version, id, info, columns, data) VALUES (?, ?, ?, ?, ?)",
+		info.Version, info.ID, string(js), cols, data); err != nil {
+		return fmt.Errorf("write metadata: %w", err)
 	}
 	return nil
 }

@@ -27,8 +27,12 @@ import (
 )
 
 func TestContract(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) catalog.Store {
-		return openAt(t, filepath.Join(t.TempDir(), "data", "csdi.gpkg"))
+	storetest.Run(t, func(t *testing.T, keep int) catalog.Store {
+		s, err := gpkg.OpenWith(t.Context(), filepath.Join(t.TempDir(), "data", "csdi.gpkg"), gpkg.Options{Keep: keep})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
 	})
 }
 
@@ -191,7 +195,7 @@ func TestNothingLeftBehind(t *testing.T) {
 	db := rawDB(t, path)
 	objects := func() []string {
 		return queryStrings(t, db, `SELECT type || ' ' || name FROM sqlite_master WHERE name LIKE '%fresh%' OR name LIKE '%gone%'
-			UNION ALL SELECT 'contents ' || table_name FROM gpkg_contents
+			UNION ALL SELECT 'contents ' || table_name FROM gpkg_contents WHERE table_name <> 'csdi_layers'
 			UNION ALL SELECT 'geometry_columns ' || table_name FROM gpkg_geometry_columns
 			UNION ALL SELECT 'extensions ' || table_name FROM gpkg_extensions`)
 	}
@@ -215,10 +219,24 @@ func TestNothingLeftBehind(t *testing.T) {
 		t.Errorf("a failed replace left %q", got)
 	}
 
-	replace(t, s, catalog.LayerInfo{ID: "gone", Title: "Gone"}, []geo.Feature{{ID: 1, Geometry: orb.Point{114, 22}}})
-	want := []string{"table gone", "contents gone", "geometry_columns gone"}
-	if got := objects(); !containsAll(got, want) {
-		t.Errorf("after a replace the file holds %q, want at least %q", got, want)
+	first := replace(t, s, catalog.LayerInfo{ID: "gone", Title: "Gone"}, []geo.Feature{{ID: 1, Geometry: orb.Point{114, 22}}})
+	replace(t, s, catalog.LayerInfo{ID: "gone", Title: "Gone"}, []geo.Feature{{ID: 2, Geometry: orb.Point{114, 22}}})
+	want := []string{"table gone", "contents gone", "geometry_columns gone", "table gone@" + strconv.FormatInt(first.Version, 10)}
+	before := objects()
+	if !containsAll(before, want) {
+		t.Errorf("after two replaces the file holds %q, want at least %q", before, want)
+	}
+	// A failed replace of a layer with history leaves the file as it was.
+	all := func() []string {
+		return queryStrings(t, db, `SELECT type || ' ' || name || ' ' || coalesce(sql, '') FROM sqlite_master
+			UNION ALL SELECT id || ' ' || version || ' ' || data FROM csdi_versions ORDER BY 1`)
+	}
+	was := all()
+	if _, err := s.ReplaceLayer(t.Context(), catalog.LayerInfo{ID: "gone"}, widening); !errors.Is(err, boom) {
+		t.Fatalf("replace: got %v, want %v", err, boom)
+	}
+	if got := all(); !slices.Equal(got, was) {
+		t.Errorf("a failed replace changed the file:\n got %q\nwant %q", got, was)
 	}
 	if err := s.DeleteLayer(t.Context(), "gone"); err != nil {
 		t.Fatal(err)

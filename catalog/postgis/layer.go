@@ -18,18 +18,28 @@ import (
 )
 
 // ReplaceLayer writes a new version of a layer in one transaction: COPY into
-// a staging table, index it, drop the old table, rename the staging table to
-// the layer id, and upsert the metadata with a new version. Nothing of it
-// is visible, to readers or after a failure, until it commits.
+// a staging table, index it, move the current table to the history schema,
+// rename the staging table to the layer id, write the metadata with a new
+// version, and drop what is beyond Keep. Nothing of it is visible, to
+// readers or after a failure, until it commits.
 //
 // The staging table's name has a hyphen, which no layer id may have, so it
-// can never collide with a layer; its index names keep that name.
+// can never collide with a layer; its index names keep that name, which
+// stays unique wherever the table moves.
 func (s *Store) ReplaceLayer(ctx context.Context, info catalog.LayerInfo, features iter.Seq2[geo.Feature, error]) (catalog.LayerInfo, error) {
 	if err := catalog.ValidateID(info.ID); err != nil {
 		return catalog.LayerInfo{}, fmt.Errorf("postgis: replace layer: %w", err)
 	}
+	if err := info.Tiles.Validate(); err != nil {
+		return catalog.LayerInfo{}, fmt.Errorf("postgis: replace layer %q: %w", info.ID, err)
+	}
 	out, err := s.replace(ctx, info, features)
 	if err != nil {
+		// A cancelled context may surface as a failed write on the
+		// connection pgx closed; callers should still see why.
+		if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+			err = fmt.Errorf("%w (%w)", err, cerr)
+		}
 		return catalog.LayerInfo{}, fmt.Errorf("postgis: replace layer %q: %w", info.ID, err)
 	}
 	return out, nil
@@ -42,6 +52,11 @@ func (s *Store) replace(ctx context.Context, info catalog.LayerInfo, features it
 	}
 	defer rollback(ctx, tx)
 	if err := lockLayer(ctx, tx, info.ID); err != nil {
+		return info, err
+	}
+	cur, curData, err := current(ctx, tx, info.ID)
+	exists := err == nil
+	if err != nil && !errors.Is(err, catalog.ErrNotFound) {
 		return info, err
 	}
 
@@ -65,45 +80,29 @@ func (s *Store) replace(ctx context.Context, info catalog.LayerInfo, features it
 		}
 		return info, fmt.Errorf("copy features (%d read so far): %w", src.sum.Count, err)
 	}
+	src.sum.Apply(&info)
+	if err := info.Tiles.ValidateFields(info.Fields); err != nil {
+		return info, err
+	}
 
 	if _, err := tx.Exec(ctx, "CREATE INDEX ON "+staging.Sanitize()+" USING gist (geom)"); err != nil {
 		return info, fmt.Errorf("index geometries: %w", err)
 	}
-	if _, err := tx.Exec(ctx, "DROP TABLE IF EXISTS "+layerTable(info.ID)); err != nil {
-		return info, fmt.Errorf("drop the previous table: %w", err)
+	if exists {
+		if err := s.archive(ctx, tx, cur, curData, true); err != nil {
+			return info, err
+		}
+	} else if _, err := tx.Exec(ctx, "DROP TABLE IF EXISTS "+layerTable(info.ID)); err != nil {
+		return info, fmt.Errorf("drop a table left without metadata: %w", err)
 	}
 	if _, err := tx.Exec(ctx, "ALTER TABLE "+staging.Sanitize()+" RENAME TO "+pgx.Identifier{info.ID}.Sanitize()); err != nil {
 		return info, fmt.Errorf("rename the staging table: %w", err)
 	}
-
-	src.sum.Apply(&info)
-	// Versions come from one sequence rather than old+1, so a layer deleted
-	// and made again never reuses a version that a replica may still hold.
-	// Both it and clock_timestamp (not now()) are read under the layer lock,
-	// so they grow in the order in which versions of a layer commit.
-	err = tx.QueryRow(ctx, `
-INSERT INTO csdi.layers (`+infoColumns+`)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, nextval('csdi.layer_version'), $10, $11, $12, $13, $14, $15, clock_timestamp())
-ON CONFLICT (id) DO UPDATE SET
-	title = excluded.title, title_zh = excluded.title_zh,
-	description = excluded.description, description_zh = excluded.description_zh,
-	department = excluded.department, attribution = excluded.attribution, source_crs = excluded.source_crs,
-	fields = excluded.fields, version = excluded.version, feature_count = excluded.feature_count,
-	min_x = excluded.min_x, min_y = excluded.min_y, max_x = excluded.max_x, max_y = excluded.max_y,
-	geometry_type = excluded.geometry_type, updated_at = excluded.updated_at
-RETURNING version, updated_at`,
-		info.ID, info.Title, info.TitleZH, info.Description, info.DescriptionZH, info.Department, info.Attribution, info.SourceCRS,
-		info.Fields, info.FeatureCount, info.Bounds.Min[0], info.Bounds.Min[1], info.Bounds.Max[0], info.Bounds.Max[1],
-		info.GeometryType).Scan(&info.Version, &info.UpdatedAt)
-	if err != nil {
-		return info, fmt.Errorf("write metadata: %w", err)
-	}
-	info.UpdatedAt = info.UpdatedAt.UTC()
-	if err := notify(ctx, tx, info.ID); err != nil {
+	if info, err = s.setCurrent(ctx, tx, info, 0); err != nil {
 		return info, err
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return info, fmt.Errorf("commit: %w", err)
+	if err := s.commit(ctx, tx, info.ID); err != nil {
+		return info, err
 	}
 	return info, nil
 }

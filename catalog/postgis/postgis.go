@@ -26,12 +26,25 @@
 // including a lost connection, leaves no trace but a rolled-back transaction.
 // Every change is announced with NOTIFY on the channel csdi_layers, payload
 // the layer id, delivered when it commits.
+//
+// History: csdi.layers holds the current version of each layer and
+// csdi.versions the older versions kept (Options.Keep), each with its
+// LayerInfo as JSON and the version whose data it serves (data_version: an
+// UpdateInfo or a Rollback makes a version that serves older data). The
+// current data is always csdi_data.<id>; the data of an older version lives
+// in csdi_history."<id>@<data_version>" (the id shortened to fit 63 bytes;
+// the version alone is unique). The swap moves the current table there
+// (RENAME, SET SCHEMA) and a Rollback moves one back, in the transaction of
+// the change, so no data is copied and nothing is left over after a failure;
+// versions beyond Keep are dropped in the same transaction.
 package postgis
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -46,7 +59,8 @@ import (
 const Channel = "csdi_layers"
 
 const (
-	dataSchema = "csdi_data"
+	dataSchema    = "csdi_data"
+	historySchema = "csdi_history"
 	// lockClass keys the advisory locks this package takes ("csdi"): alone
 	// for migrations, with hashtext(layer id) for writers of one layer.
 	lockClass = 0x63736469
@@ -56,15 +70,32 @@ const (
 // by several processes on one database.
 type Store struct {
 	pool *pgxpool.Pool
+	keep int
 }
 
 var _ catalog.Store = (*Store)(nil)
 
-// Open connects to the database at url (a libpq URL or key=value string) and
-// creates what the store needs if it is missing. Creating the postgis
+// Options tune a Store.
+type Options struct {
+	// Keep is how many versions of each layer are kept, the current one
+	// included: 0 means catalog.DefaultKeep (the current and the previous
+	// one), 1 keeps no history. A writer prunes to its own Keep.
+	Keep int
+}
+
+// Open connects to the database at url with the default Options.
+func Open(ctx context.Context, url string) (*Store, error) {
+	return OpenWith(ctx, url, Options{})
+}
+
+// OpenWith connects to the database at url (a libpq URL or key=value string)
+// and creates what the store needs if it is missing. Creating the postgis
 // extension needs a superuser the first time; afterwards the owner of the
 // csdi schemas is enough.
-func Open(ctx context.Context, url string) (*Store, error) {
+func OpenWith(ctx context.Context, url string, opts Options) (*Store, error) {
+	if opts.Keep < 0 {
+		return nil, fmt.Errorf("postgis: keep %d versions: want 1 or more (0 for the default, %d)", opts.Keep, catalog.DefaultKeep)
+	}
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgis: parse database URL: %w", err)
@@ -76,7 +107,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgis: connect to %s:%d/%s: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, err)
 	}
-	s := &Store{pool: pool}
+	s := &Store{pool: pool, keep: cmp.Or(opts.Keep, catalog.DefaultKeep)}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgis: prepare database %s:%d/%s: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, err)
@@ -114,21 +145,62 @@ CREATE TABLE IF NOT EXISTS csdi.layers (
 	max_y          double precision NOT NULL,
 	geometry_type  text NOT NULL,
 	updated_at     timestamptz NOT NULL
+);
+CREATE SCHEMA IF NOT EXISTS csdi_history;
+CREATE TABLE IF NOT EXISTS csdi.versions (
+	id           text NOT NULL,
+	version      bigint NOT NULL,
+	data_version bigint NOT NULL,
+	info         jsonb NOT NULL,
+	PRIMARY KEY (id, version)
+);
+CREATE TABLE IF NOT EXISTS csdi.tokens (
+	hash       bytea PRIMARY KEY,
+	department text NOT NULL,
+	created_at timestamptz NOT NULL DEFAULT now()
 )`)
+		if err != nil {
+			return err
+		}
+		// Columns added after the first release. ALTER TABLE locks out
+		// readers even when it has nothing to do, so it runs only when a
+		// column is missing. A null data_version is the version itself.
+		var have int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM information_schema.columns
+			WHERE table_schema = 'csdi' AND table_name = 'layers'
+			AND column_name IN ('created_by', 'source_file', 'tiles', 'data_version')`).Scan(&have); err != nil {
+			return fmt.Errorf("check the columns of csdi.layers: %w", err)
+		}
+		if have < 4 {
+			_, err = tx.Exec(ctx, `ALTER TABLE csdi.layers
+	ADD COLUMN IF NOT EXISTS created_by text NOT NULL DEFAULT '',
+	ADD COLUMN IF NOT EXISTS source_file text NOT NULL DEFAULT '',
+	ADD COLUMN IF NOT EXISTS tiles jsonb NOT NULL DEFAULT '{}',
+	ADD COLUMN IF NOT EXISTS data_version bigint`)
+		}
 		return err
 	})
 }
 
 const infoColumns = `id, title, title_zh, description, description_zh, department, attribution, source_crs,
-	fields, version, feature_count, min_x, min_y, max_x, max_y, geometry_type, updated_at`
+	created_by, source_file, tiles, fields, version, feature_count, min_x, min_y, max_x, max_y, geometry_type, updated_at`
 
-func scanInfo(row pgx.Row) (catalog.LayerInfo, error) {
+// scanInfo reads the infoColumns of a row, then extra columns into extra.
+func scanInfo(row pgx.Row, extra ...any) (catalog.LayerInfo, error) {
 	var i catalog.LayerInfo
-	err := row.Scan(&i.ID, &i.Title, &i.TitleZH, &i.Description, &i.DescriptionZH, &i.Department, &i.Attribution, &i.SourceCRS,
-		&i.Fields, &i.Version, &i.FeatureCount, &i.Bounds.Min[0], &i.Bounds.Min[1], &i.Bounds.Max[0], &i.Bounds.Max[1],
-		&i.GeometryType, &i.UpdatedAt)
+	dest := append([]any{&i.ID, &i.Title, &i.TitleZH, &i.Description, &i.DescriptionZH, &i.Department, &i.Attribution, &i.SourceCRS,
+		&i.CreatedBy, &i.SourceFile, &i.Tiles, &i.Fields, &i.Version, &i.FeatureCount,
+		&i.Bounds.Min[0], &i.Bounds.Min[1], &i.Bounds.Max[0], &i.Bounds.Max[1], &i.GeometryType, &i.UpdatedAt}, extra...)
+	err := row.Scan(dest...)
 	i.UpdatedAt = i.UpdatedAt.UTC()
 	return i, err
+}
+
+// infoValues are the values of infoColumns for info.
+func infoValues(i catalog.LayerInfo) []any {
+	return []any{i.ID, i.Title, i.TitleZH, i.Description, i.DescriptionZH, i.Department, i.Attribution, i.SourceCRS,
+		i.CreatedBy, i.SourceFile, i.Tiles, i.Fields, i.Version, i.FeatureCount,
+		i.Bounds.Min[0], i.Bounds.Min[1], i.Bounds.Max[0], i.Bounds.Max[1], i.GeometryType, i.UpdatedAt}
 }
 
 // Layers lists every layer in byte order of id, as Go compares strings.
@@ -144,7 +216,8 @@ func (s *Store) Layers(ctx context.Context) ([]catalog.LayerInfo, error) {
 	return infos, nil
 }
 
-// DeleteLayer drops a layer's table and its row in one transaction.
+// DeleteLayer drops a layer's tables, current and kept, and its rows in one
+// transaction.
 func (s *Store) DeleteLayer(ctx context.Context, id string) error {
 	if err := catalog.ValidateID(id); err != nil {
 		return fmt.Errorf("postgis: delete layer: %w", err)
@@ -153,15 +226,32 @@ func (s *Store) DeleteLayer(ctx context.Context, id string) error {
 		if err := lockLayer(ctx, tx, id); err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, "DELETE FROM csdi.layers WHERE id = $1", id)
+		var data int64
+		err := tx.QueryRow(ctx, "DELETE FROM csdi.layers WHERE id = $1 RETURNING coalesce(data_version, version)", id).Scan(&data)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return catalog.ErrNotFound
+		}
 		if err != nil {
 			return fmt.Errorf("delete metadata: %w", err)
 		}
-		if tag.RowsAffected() == 0 {
-			return catalog.ErrNotFound
+		rows, err := tx.Query(ctx, "DELETE FROM csdi.versions WHERE id = $1 RETURNING data_version", id)
+		if err != nil {
+			return fmt.Errorf("delete history: %w", err)
 		}
-		if _, err := tx.Exec(ctx, "DROP TABLE IF EXISTS "+layerTable(id)); err != nil {
-			return fmt.Errorf("drop table %s: %w", layerTable(id), err)
+		kept, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return fmt.Errorf("delete history: %w", err)
+		}
+		drop := []string{layerTable(id)}
+		for _, v := range kept {
+			if v != data {
+				drop = append(drop, historyTable(id, v))
+			}
+		}
+		for _, t := range drop {
+			if _, err := tx.Exec(ctx, "DROP TABLE IF EXISTS "+t); err != nil {
+				return fmt.Errorf("drop table %s: %w", t, err)
+			}
 		}
 		return notify(ctx, tx, id)
 	})
@@ -186,6 +276,20 @@ func (s *Store) Close() error {
 }
 
 func layerTable(id string) string { return pgx.Identifier{dataSchema, id}.Sanitize() }
+
+// historyName is the name of the table that keeps the data of version v of
+// layer id in historySchema. PostgreSQL cuts names at 63 bytes, so a long id
+// is shortened; the version alone is unique. The name is kept to 62 bytes so
+// that its array type, "_" + the name, is not cut either and keeps the '@'
+// (see moveBack).
+func historyName(id string, v int64) string {
+	suffix := "@" + strconv.FormatInt(v, 10)
+	return id[:min(len(id), 62-len(suffix))] + suffix
+}
+
+func historyTable(id string, v int64) string {
+	return pgx.Identifier{historySchema, historyName(id, v)}.Sanitize()
+}
 
 // lockLayer serialises the writers of one layer, so that versions count up
 // one by one and two first imports of a layer do not race to create it.

@@ -21,7 +21,13 @@ import (
 )
 
 func TestStore(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) catalog.Store { return open(t, testenv.PostGIS(t)) })
+	storetest.Run(t, func(t *testing.T, keep int) catalog.Store {
+		s, err := postgis.OpenWith(t.Context(), testenv.PostGIS(t), postgis.Options{Keep: keep})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
 }
 
 func open(t testing.TB, url string) *postgis.Store {
@@ -66,12 +72,12 @@ func seq(fs []geo.Feature) iter.Seq2[geo.Feature, error] {
 	}
 }
 
-// tables lists every table in the store's schemas, staging tables included.
+// tables lists every table in the store's schemas, staging and kept tables included.
 func tables(t *testing.T, c *pgx.Conn) []string {
 	t.Helper()
 	rows, err := c.Query(t.Context(), `SELECT n.nspname || '.' || c.relname FROM pg_class c
 		JOIN pg_namespace n ON n.oid = c.relnamespace
-		WHERE n.nspname IN ('csdi', 'csdi_data') AND c.relkind IN ('r', 'p') ORDER BY 1`)
+		WHERE n.nspname IN ('csdi', 'csdi_data', 'csdi_history') AND c.relkind IN ('r', 'p') ORDER BY 1`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,12 +111,20 @@ func TestFailedReplaceLeavesNoDebris(t *testing.T) {
 	url := testenv.PostGIS(t)
 	s := open(t, url)
 	c := connect(t, url)
+	v0, err := s.ReplaceLayer(t.Context(), catalog.LayerInfo{ID: "roads"}, seq(points(5, 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := s.ReplaceLayer(t.Context(), catalog.LayerInfo{ID: "roads"}, seq(points(10, 1))); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"csdi.layers", "csdi_data.roads"}
+	want := []string{"csdi.layers", "csdi.tokens", "csdi.versions", "csdi_data.roads", fmt.Sprintf("csdi_history.roads@%d", v0.Version)}
 	if got := tables(t, c); !slices.Equal(got, want) {
-		t.Fatalf("tables after a good replace %q, want %q", got, want)
+		t.Fatalf("tables after two good replaces %q, want %q", got, want)
+	}
+	hist, err := s.History(t.Context(), "roads")
+	if err != nil || len(hist) != 2 {
+		t.Fatalf("history: %+v %v", hist, err)
 	}
 	dup := append(points(10, 2), points(1, 2)...)
 	boom := errors.New("boom")
@@ -126,6 +140,9 @@ func TestFailedReplaceLeavesNoDebris(t *testing.T) {
 			}
 			if got := tables(t, c); !slices.Equal(got, want) {
 				t.Errorf("%s: tables after a failed replace of %s %q, want %q", name, id, got, want)
+			}
+			if got, err := s.History(t.Context(), "roads"); err != nil || !slices.Equal(got, hist) {
+				t.Errorf("%s: history after a failed replace of %s %+v (%v), want %+v", name, id, got, err, hist)
 			}
 		}
 	}
@@ -169,7 +186,15 @@ func TestKilledConnection(t *testing.T) {
 	url := testenv.PostGIS(t)
 	s := open(t, url)
 	admin := connect(t, url)
+	v0, err := s.ReplaceLayer(t.Context(), catalog.LayerInfo{ID: "roads"}, seq(points(10, 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := s.ReplaceLayer(t.Context(), catalog.LayerInfo{ID: "roads"}, seq(points(1000, 1))); err != nil {
+		t.Fatal(err)
+	}
+	hist, err := s.History(t.Context(), "roads")
+	if err != nil {
 		t.Fatal(err)
 	}
 	blocked, release := make(chan struct{}), make(chan struct{})
@@ -216,8 +241,12 @@ func TestKilledConnection(t *testing.T) {
 		t.Logf("replace failed as it should: %v", err)
 	}
 	checkVersion(t, s, "roads", 1000, 1)
-	if got, want := tables(t, admin), []string{"csdi.layers", "csdi_data.roads"}; !slices.Equal(got, want) {
+	want := []string{"csdi.layers", "csdi.tokens", "csdi.versions", "csdi_data.roads", fmt.Sprintf("csdi_history.roads@%d", v0.Version)}
+	if got := tables(t, admin); !slices.Equal(got, want) {
 		t.Errorf("tables %q, want %q", got, want)
+	}
+	if got, err := s.History(t.Context(), "roads"); err != nil || !slices.Equal(got, hist) {
+		t.Errorf("history after the lost connection %+v (%v), want %+v", got, err, hist)
 	}
 	// The pool drops the dead connection and carries on.
 	if _, err := s.ReplaceLayer(t.Context(), catalog.LayerInfo{ID: "roads"}, seq(points(10, 3))); err != nil {
@@ -279,14 +308,27 @@ func TestNotify(t *testing.T) {
 	if _, err := s.ReplaceLayer(ctx, catalog.LayerInfo{ID: "roads"}, seq(append(points(3, 1), points(1, 1)...))); err == nil {
 		t.Fatal("replace with a duplicate id did not fail")
 	}
-	if _, err := s.ReplaceLayer(ctx, catalog.LayerInfo{ID: "paths"}, seq(points(3, 1))); err != nil {
+	paths, err := s.ReplaceLayer(ctx, catalog.LayerInfo{ID: "paths"}, seq(points(3, 1)))
+	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := s.UpdateInfo(ctx, catalog.LayerInfo{ID: "paths", Title: "Paths"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UpdateInfo(ctx, catalog.LayerInfo{ID: "paths", Tiles: catalog.TileOptions{MinZoom: 99}}); err == nil {
+		t.Fatal("update with minzoom 99 did not fail")
+	}
+	if _, err := s.Rollback(ctx, "paths", paths.Version); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Rollback(ctx, "paths", 12345); err == nil {
+		t.Fatal("rollback to a version never made did not fail")
 	}
 	if err := s.DeleteLayer(ctx, "roads"); err != nil {
 		t.Fatal(err)
 	}
 	var got []string
-	for range 3 {
+	for range 5 {
 		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		n, err := l.WaitForNotification(wctx)
 		cancel()
@@ -295,7 +337,7 @@ func TestNotify(t *testing.T) {
 		}
 		got = append(got, n.Payload)
 	}
-	if want := []string{"roads", "paths", "roads"}; !slices.Equal(got, want) {
+	if want := []string{"roads", "paths", "paths", "paths", "roads"}; !slices.Equal(got, want) {
 		t.Errorf("notifications %q, want %q", got, want)
 	}
 	wctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)

@@ -36,11 +36,15 @@ import (
 //   - Layers ordered by id in byte order (as Go compares strings);
 //   - a version never reused, even by a layer deleted and made again;
 //   - the error of the features stream and of a cancelled context wrapped
-//     (errors.Is) in ReplaceLayer's error, and each's error in ReadLayer's.
-func Run(t *testing.T, open func(t *testing.T) catalog.Store) {
-	fresh := func(t *testing.T) catalog.Store {
+//     (errors.Is) in ReplaceLayer's error, and each's error in ReadLayer's;
+//   - Rollback to the current version allowed (a new version, same content).
+//
+// open's keep is the number of versions the store must keep (its Options.Keep;
+// 0 for the default, catalog.DefaultKeep).
+func Run(t *testing.T, open func(t *testing.T, keep int) catalog.Store) {
+	fresh := func(t *testing.T, keep int) catalog.Store {
 		t.Helper()
-		s := open(t)
+		s := open(t, keep)
 		t.Cleanup(func() {
 			if err := s.Close(); err != nil {
 				t.Errorf("close store: %v", err)
@@ -51,26 +55,36 @@ func Run(t *testing.T, open func(t *testing.T) catalog.Store) {
 	for _, tc := range []struct {
 		name string
 		fn   func(t *testing.T, s catalog.Store)
+		keep int
 	}{
-		{"Ping", testPing},
-		{"Empty", testEmpty},
-		{"Values", testValues},
-		{"Widening", testWidening},
-		{"AwkwardNames", testAwkwardNames},
-		{"Geometries", testGeometries},
-		{"OrderAndSummary", testOrderAndSummary},
-		{"EmptyLayer", testEmptyLayer},
-		{"Metadata", testMetadata},
-		{"Version", testVersion},
-		{"LayersOrder", testLayersOrder},
-		{"Delete", testDelete},
-		{"InvalidID", testInvalidID},
-		{"ReadStops", testReadStops},
-		{"Atomicity", testAtomicity},
-		{"ConcurrentReader", testConcurrentReader},
-		{"Many", testMany},
+		{"Ping", testPing, 0},
+		{"Empty", testEmpty, 0},
+		{"Values", testValues, 0},
+		{"Widening", testWidening, 0},
+		{"AwkwardNames", testAwkwardNames, 0},
+		{"Geometries", testGeometries, 0},
+		{"OrderAndSummary", testOrderAndSummary, 0},
+		{"EmptyLayer", testEmptyLayer, 0},
+		{"Metadata", testMetadata, 0},
+		{"Version", testVersion, 0},
+		{"LayersOrder", testLayersOrder, 0},
+		{"Delete", testDelete, 0},
+		{"InvalidID", testInvalidID, 0},
+		{"ReadStops", testReadStops, 0},
+		{"Atomicity", testAtomicity, 0},
+		{"ConcurrentReader", testConcurrentReader, 0},
+		{"Many", testMany, 0},
+		{"History", testHistory, 3},
+		{"KeepDefault", testKeepDefault, 0},
+		{"KeepOne", testKeepOne, 1},
+		{"Rollback", testRollback, 3},
+		{"UpdateInfo", testUpdateInfo, 3},
+		{"DeleteHistory", testDeleteHistory, 0},
+		{"TileOptions", testTileOptions, 0},
+		{"TileOptionsInvalid", testTileOptionsInvalid, 0},
+		{"Tokens", testTokens, 0},
 	} {
-		t.Run(tc.name, func(t *testing.T) { tc.fn(t, fresh(t)) })
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, fresh(t, tc.keep)) })
 	}
 }
 
@@ -369,6 +383,10 @@ func testMetadata(t *testing.T, s catalog.Store) {
 		Department:    "Food and Environmental Hygiene Department 食物環境衞生署",
 		Attribution:   "© Food and Environmental Hygiene Department",
 		SourceCRS:     "EPSG:2326",
+		CreatedBy:     "FEHD GIS team",
+		SourceFile:    "toilets_2024-07.zip",
+		Tiles: catalog.TileOptions{MinZoom: 10, MaxZoom: 18, Properties: []string{"地區"}, Simplify: 0.5,
+			KeepSmall: true},
 		// What the store computes is ignored on input.
 		Fields:       []geo.Field{{Name: "bogus", Type: geo.Boolean}},
 		Version:      999_999,
@@ -530,15 +548,18 @@ func testReadStops(t *testing.T, s catalog.Store) {
 }
 
 // testAtomicity makes replaces fail in every way the contract names and
-// checks each leaves the previous version exactly as it was, and a new layer
-// not made at all.
+// checks each leaves the previous version and the history exactly as they
+// were, and a new layer not made at all.
 func testAtomicity(t *testing.T, s catalog.Store) {
 	const n = 200
-	var v1 []geo.Feature
+	var v0, v1 []geo.Feature
 	for i := range n {
+		v0 = append(v0, point(uint64(i+1), map[string]any{"v": int64(0)}))
 		v1 = append(v1, point(uint64(i+1), map[string]any{"v": int64(1), "名稱": fmt.Sprint("舊", i)}))
 	}
+	older := replace(t, s, catalog.LayerInfo{ID: "stable", Title: "Older", CreatedBy: "first", SourceFile: "v0.geojson"}, v0)
 	old := replace(t, s, catalog.LayerInfo{ID: "stable", Title: "Old", TitleZH: "舊"}, v1)
+	hist := history(t, s, "stable")
 
 	boom := errors.New("source broke")
 	// next returns a v2 feature; each case spoils the stream half way.
@@ -601,8 +622,12 @@ func testAtomicity(t *testing.T, s catalog.Store) {
 				t.Errorf("version %d updated %v, want the old %d %v", got.Version, got.UpdatedAt, old.Version, old.UpdatedAt)
 			}
 			sameFeatures(t, feats, v1)
+			sameVersions(t, "history after a failed replace", history(t, s, "stable"), hist)
 			if _, err := s.ReadLayer(ctxFor(t), "fresh", func(geo.Feature) error { return nil }); !errors.Is(err, catalog.ErrNotFound) {
 				t.Errorf("a failed first replace left a layer behind: read gave %v", err)
+			}
+			if _, err := s.History(ctxFor(t), "fresh"); !errors.Is(err, catalog.ErrNotFound) {
+				t.Errorf("a failed first replace left a history behind: got %v", err)
 			}
 			ls, err := s.Layers(ctxFor(t))
 			if err != nil {
@@ -613,7 +638,18 @@ func testAtomicity(t *testing.T, s catalog.Store) {
 			}
 		})
 	}
-	// And the store still takes a good replace.
+	// The version before is still there to roll back to, and the store
+	// still takes a good replace.
+	info, err := s.Rollback(ctxFor(t), "stable", older.Version)
+	if err != nil {
+		t.Fatalf("roll back after the failures: %v", err)
+	}
+	got, feats := read(t, s, "stable")
+	checkInfo(t, "rolled back", got, older)
+	if got.Version != info.Version {
+		t.Errorf("read version %d, rollback said %d", got.Version, info.Version)
+	}
+	sameFeatures(t, feats, v0)
 	replace(t, s, catalog.LayerInfo{ID: "stable", Title: "New"}, []geo.Feature{next(0)})
 }
 
@@ -728,11 +764,28 @@ func testConcurrentReader(t *testing.T, s catalog.Store) {
 			}
 		})
 	}
+	// Then rollbacks, which swap whole tables, back and forth between the
+	// last two.
+	var made []int64
 	for v := int64(3); v <= 8; v++ {
-		if _, err := s.ReplaceLayer(ctx, catalog.LayerInfo{ID: "busy", Title: title(v)}, seq(version(v))); err != nil {
+		info, err := s.ReplaceLayer(ctx, catalog.LayerInfo{ID: "busy", Title: title(v)}, seq(version(v)))
+		if err != nil {
 			errs <- fmt.Errorf("replace %d: %w", v, err)
 			break
 		}
+		made = append(made, info.Version)
+	}
+	for i := range 3 {
+		if len(made) < 2 {
+			break
+		}
+		to := made[len(made)-2]
+		info, err := s.Rollback(ctx, "busy", to)
+		if err != nil {
+			errs <- fmt.Errorf("rollback %d to version %d: %w", i, to, err)
+			break
+		}
+		made = append(made, info.Version)
 	}
 	stop()
 	wg.Wait()
@@ -741,6 +794,10 @@ func testConcurrentReader(t *testing.T, s catalog.Store) {
 		t.Error(err)
 	}
 	t.Logf("readers saw versions %v and %v", seen[0], seen[1])
+	// The last rollback went to the data of version 7 (3..8, then 7, 8, 7).
+	if got, err := whole(ctxFor(t)); err != nil || got != title(7) {
+		t.Errorf("read after the rollbacks: %q %v, want %q", got, err, title(7))
+	}
 }
 
 // testMany loads a layer large enough to cross any batch size a store uses.
