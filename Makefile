@@ -36,14 +36,21 @@ vet:
 test: deps build vet
 	.ci/with-postgis $(GO) test -count=1 -timeout 30m ./...
 
+# Every benchmark against a throwaway PostGIS, one package at a time so that
+# no two share the CPU. tiles.BenchmarkVsPostGIS drives the tile server with
+# wrk (installed here: .ci/deps does not) and takes about 6 minutes; set
+# CSDI_BENCH_SCALE=0.05 CSDI_BENCH_DURATION=2s for a quick run. CI=true makes
+# a missing tool fail the run instead of skipping. See BENCHMARKS.md.
 bench: deps build
-	.ci/with-postgis $(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./...
+	@command -v wrk >/dev/null || { SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends wrk >/dev/null; }
+	CI=true .ci/with-postgis $(GO) test -p 1 -run '^$$' -bench . -benchmem -timeout 60m ./...
 
 # Every parser's fuzz target, each for FUZZTIME (not part of make test).
 fuzz:
 	@for t in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
 	  for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$t/*_test.go | cut -d' ' -f2); do \
-	    echo "== $$t $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$t || exit 1; \
+	    echo "== $$t $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s $$t || exit 1; \
 	  done; \
 	done
 
