@@ -9,6 +9,7 @@ import (
 	"io"
 	"iter"
 	"math"
+	"os"
 	"strconv"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/paulmach/orb/geojson"
 
 	"github.com/csdi-hk/csdi/geo"
+	"github.com/csdi-hk/csdi/geo/crs"
 )
 
 // GeoJSON streams the features of an RFC 7946 document: a FeatureCollection
@@ -27,8 +29,14 @@ import (
 // must have a distinct one and they are kept; otherwise features are numbered
 // 1, 2, 3... in file order, so re-importing the same file gives the same ids.
 func GeoJSON(r io.Reader, name string) iter.Seq2[geo.Feature, error] {
+	return geojsonFeatures(r, name, 0)
+}
+
+// geojsonFeatures is GeoJSON for coordinates in c, converted to WGS84; 0
+// means longitude/latitude.
+func geojsonFeatures(r io.Reader, name string, c crs.CRS) iter.Seq2[geo.Feature, error] {
 	return func(yield func(geo.Feature, error) bool) {
-		g := geojsonReader{dec: json.NewDecoder(bufio.NewReaderSize(r, 1<<16)), name: name}
+		g := geojsonReader{dec: json.NewDecoder(bufio.NewReaderSize(r, 1<<16)), name: name, crs: c}
 		g.dec.UseNumber()
 		g.run(yield)
 	}
@@ -37,8 +45,9 @@ func GeoJSON(r io.Reader, name string) iter.Seq2[geo.Feature, error] {
 type geojsonReader struct {
 	dec  *json.Decoder
 	name string
-	n    int  // features read
-	keep bool // use the source ids
+	crs  crs.CRS // of the coordinates; 0 for longitude/latitude
+	n    int     // features read
+	keep bool    // use the source ids
 }
 
 func (g *geojsonReader) errf(format string, a ...any) error {
@@ -201,14 +210,15 @@ func (g *geojsonReader) convert(rf rawFeature) (geo.Feature, error) {
 	if err != nil {
 		return geo.Feature{}, fmt.Errorf("geometry: %w", err)
 	}
-	if err := CheckLonLat(gg.Geometry()); err != nil {
+	geom, err := toWGS84(g.crs, gg.Geometry())
+	if err != nil {
 		return geo.Feature{}, err
 	}
 	props, err := convertProperties(rf.Properties)
 	if err != nil {
 		return geo.Feature{}, err
 	}
-	return geo.Feature{ID: id, Geometry: gg.Geometry(), Properties: props}, nil
+	return geo.Feature{ID: id, Geometry: geom, Properties: props}, nil
 }
 
 func orNone(raw json.RawMessage) string {
@@ -340,4 +350,82 @@ func decodeNumbers(raw []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	return dec.Decode(v)
+}
+
+// readGeoJSON opens a GeoJSON file for Open. RFC 7946 GeoJSON is always
+// longitude/latitude; the "crs" member of the 2008 specification, which
+// GDAL still writes for other CRSs ("urn:ogc:def:crs:EPSG::2326"), is
+// honoured when it comes before "features", as GDAL writes it.
+func readGeoJSON(path string, opts Options) ([]Source, func() error, error) {
+	declared, err := geojsonCRS(path)
+	if err != nil && opts.CRS == "" {
+		return nil, nil, err
+	}
+	c := crs.CRS84
+	if declared != 0 || opts.CRS != "" {
+		if c, err = sourceCRS(path, declared, opts); err != nil {
+			return nil, nil, err
+		}
+	}
+	var conv crs.CRS // longitude/latitude needs no conversion
+	if !isLonLat(c) {
+		conv = c
+	}
+	features := func(yield func(geo.Feature, error) bool) {
+		f, err := os.Open(path)
+		if err != nil {
+			yield(geo.Feature{}, fmt.Errorf("open %s: %w", path, err))
+			return
+		}
+		defer f.Close()
+		geojsonFeatures(f, path, conv)(yield)
+	}
+	return []Source{{Format: FormatGeoJSON, CRS: c, Features: features}}, func() error { return nil }, nil
+}
+
+// geojsonCRS reads the top-level members of a GeoJSON file up to
+// "features" for a legacy "crs" member: 0 when there is none.
+func geojsonCRS(path string) (crs.CRS, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, fmt.Errorf("open %s: %w", path, err)
+	}
+	defer f.Close()
+	dec := json.NewDecoder(bufio.NewReaderSize(f, 1<<16))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return 0, nil // GeoJSON's own errors are clearer
+	}
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil || key == "features" {
+			return 0, nil
+		}
+		if key != "crs" {
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return 0, nil
+			}
+			continue
+		}
+		var member struct {
+			Type       string
+			Properties struct {
+				Name string
+				Code json.Number
+			}
+		}
+		if err := dec.Decode(&member); err != nil {
+			return 0, fmt.Errorf("%s: the \"crs\" member: %w", path, err)
+		}
+		name := member.Properties.Name
+		if name == "" && member.Properties.Code != "" {
+			name = "EPSG:" + member.Properties.Code.String()
+		}
+		c, err := crs.Lookup(name)
+		if err != nil {
+			return 0, fmt.Errorf("%s: the \"crs\" member: %w", path, err)
+		}
+		return c, nil
+	}
+	return 0, nil
 }
