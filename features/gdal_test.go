@@ -3,10 +3,12 @@ package features
 import (
 	"fmt"
 	"math"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -26,18 +28,34 @@ func TestGDALSummary(t *testing.T) {
 	ogrinfo := testenv.Command(t, "ogrinfo")
 	f := newFixture(t, Options{})
 	out := run(t, ogrinfo, "-ro", "-so", "-al", "OAPIF:"+f.url+"/ogc")
-	counts := map[string]string{}
+	counts, extents := map[string]string{}, map[string][]float64{}
 	var layer string
 	for line := range strings.SplitSeq(out, "\n") {
 		if name, ok := strings.CutPrefix(line, "Layer name: "); ok {
 			layer = name
 		} else if n, ok := strings.CutPrefix(line, "Feature Count: "); ok {
 			counts[layer] = n
+		} else if e, ok := strings.CutPrefix(line, "Extent: "); ok {
+			for _, s := range number.FindAllString(e, -1) {
+				v, _ := strconv.ParseFloat(s, 64)
+				extents[layer] = append(extents[layer], v)
+			}
 		}
 	}
 	for id, feats := range f.want {
 		if got, want := counts[id], strconv.Itoa(len(feats)); got != want {
 			t.Errorf("ogrinfo: layer %s Feature Count %q, want %s\n%s", id, got, want, out)
+		}
+		if len(feats) == 0 {
+			continue
+		}
+		b := feats[0].Geometry.Bound()
+		for _, ft := range feats {
+			b = b.Union(ft.Geometry.Bound())
+		}
+		// ogrinfo prints six decimals.
+		if want := []float64{b.Min[0], b.Min[1], b.Max[0], b.Max[1]}; !near(extents[id], want, 1e-6) {
+			t.Errorf("ogrinfo: layer %s Extent %v, want %v", id, extents[id], want)
 		}
 	}
 	if len(counts) != len(f.want) {
@@ -128,11 +146,37 @@ func TestGDALRead(t *testing.T) {
 	}
 }
 
-// TestGDALCopy copies a layer with ogr2ogr to GeoJSON, keeping the ids.
+// TestGDALWhere has GDAL push an attribute filter to the server as
+// property parameters, which it finds declared in the API definition.
+func TestGDALWhere(t *testing.T) {
+	ogrinfo := testenv.Command(t, "ogrinfo")
+	f := newFixture(t, Options{})
+	out := run(t, ogrinfo, "-ro", "OAPIF:"+f.url+"/ogc", "toilets", "-where", "seats = 3 AND open = 1")
+	var got []uint64
+	for line := range strings.SplitSeq(out, "\n") {
+		if m := ogrFeature.FindStringSubmatch(line); m != nil {
+			id, _ := strconv.ParseUint(m[2], 10, 64)
+			got = append(got, id)
+		}
+	}
+	want := selectIDs(f.want["toilets"], func(p map[string]any) bool { return p["seats"] == int64(3) && p["open"] == true })
+	if !slices.Equal(got, want) || len(want) == 0 {
+		t.Errorf("ogrinfo -where: %v, want %v", got, want)
+	}
+	pushed := false
+	for _, r := range f.seen() {
+		pushed = pushed || strings.Contains(r, "seats=3") && strings.Contains(r, "open=1")
+	}
+	if !pushed {
+		t.Errorf("GDAL did not push the filter to the server: %v", f.seen())
+	}
+}
+
+// TestGDALCopy copies every layer with ogr2ogr to GeoJSON, keeping the ids.
 func TestGDALCopy(t *testing.T) {
 	ogr2ogr := testenv.Command(t, "ogr2ogr")
 	f := newFixture(t, Options{})
-	for _, layer := range []string{"toilets", "places"} {
+	for _, layer := range []string{"toilets", "places", "hk_areas", "empty"} {
 		path := filepath.Join(t.TempDir(), layer+".json")
 		run(t, ogr2ogr, "-f", "GeoJSON", "-preserve_fid", path, "OAPIF:"+f.url+"/ogc", layer)
 		data, err := os.ReadFile(path)
@@ -144,6 +188,9 @@ func TestGDALCopy(t *testing.T) {
 			t.Fatalf("ogr2ogr output %s: %v", path, err)
 		}
 		want := f.want[layer]
+		if len(want) > 0 && !strings.Contains(string(data), "CRS84") {
+			t.Errorf("%s: ogr2ogr did not take the layer as CRS84:\n%.300s", layer, data)
+		}
 		if len(fc.Features) != len(want) {
 			t.Fatalf("%s: ogr2ogr copied %d features, want %d", layer, len(fc.Features), len(want))
 		}
@@ -160,6 +207,74 @@ func TestGDALCopy(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestGDALCopy2326 copies the Hong Kong layers out in the HK1980 Grid.
+// GDAL 3.6 (Debian 12) has no CRS support in its OAPIF driver: it always
+// reads CRS84 and reprojects itself with PROJ when asked with -t_srs. GDAL
+// 3.7 and later take -oo CRS=EPSG:2326 and ask the server with crs=, and
+// expect the coordinates in the CRS's authority axis order (northing,
+// easting for EPSG:2326), which is what the server sends. So the copy
+// made here with PROJ is compared with what the server serves for
+// crs=EPSG:2326, axes swapped back to GDAL's easting, northing: two
+// independent transforms that must agree within 1 mm.
+func TestGDALCopy2326(t *testing.T) {
+	ogr2ogr := testenv.Command(t, "ogr2ogr")
+	f := newFixture(t, Options{})
+	for _, layer := range []string{"toilets", "hk_areas"} {
+		path := filepath.Join(t.TempDir(), layer+".json")
+		args := []string{"-f", "GeoJSON", "-preserve_fid", "-t_srs", "EPSG:2326"}
+		if supportsCRS(t) {
+			args = []string{"-f", "GeoJSON", "-preserve_fid", "-oo", "CRS=EPSG:2326"}
+		}
+		run(t, ogr2ogr, append(args, path, "OAPIF:"+f.url+"/ogc", layer)...)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(data), "EPSG::2326") {
+			t.Errorf("%s: the copy is not in EPSG:2326:\n%.300s", layer, data)
+		}
+		copied, err := geojson.UnmarshalFeatureCollection(data)
+		if err != nil {
+			t.Fatalf("ogr2ogr output %s: %v", path, err)
+		}
+		r := getOK(t, f.url+"/ogc/collections/"+layer+"/items?limit=1000&crs="+url.QueryEscape("http://www.opengis.net/def/crs/EPSG/0/2326"), "application/geo+json")
+		served, err := geojson.UnmarshalFeatureCollection(r.body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := f.want[layer]
+		if len(copied.Features) != len(want) || len(served.Features) != len(want) {
+			t.Fatalf("%s: ogr2ogr copied %d features, the server serves %d, want %d", layer, len(copied.Features), len(served.Features), len(want))
+		}
+		worst := 0.0
+		for i, w := range want {
+			if id, ok := copied.Features[i].ID.(float64); !ok || uint64(id) != w.ID {
+				t.Fatalf("%s feature %d: id %v, want %d", layer, i, copied.Features[i].ID, w.ID)
+			}
+			got, srv := coords(copied.Features[i].Geometry), coords(served.Features[i].Geometry)
+			if len(got) != len(srv) || len(got) != len(coords(w.Geometry)) {
+				t.Fatalf("%s %d: %d coordinates copied, %d served, want %d", layer, w.ID, len(got), len(srv), len(coords(w.Geometry)))
+			}
+			for k := 0; k < len(got); k += 2 {
+				// Served northing, easting; GDAL writes easting, northing.
+				d := max(math.Abs(got[k]-srv[k+1]), math.Abs(got[k+1]-srv[k]))
+				worst = max(worst, d)
+				if d > 1e-3 {
+					t.Fatalf("%s %d: point %d copied as %v, %v; served as N %v, E %v", layer, w.ID, k/2, got[k], got[k+1], srv[k], srv[k+1])
+				}
+			}
+		}
+		t.Logf("%s: %d features, largest difference %.3g m", layer, len(want), worst)
+	}
+}
+
+// supportsCRS reports whether the installed GDAL's OAPIF driver has the CRS
+// open option (GDAL 3.7 and later).
+func supportsCRS(t *testing.T) bool {
+	out := run(t, testenv.Command(t, "ogrinfo"), "--format", "OAPIF")
+	return strings.Contains(out, `name="CRS"`)
 }
 
 func run(t *testing.T, name string, args ...string) string {

@@ -1,18 +1,21 @@
 // Package features serves the layers of the catalog through OGC API -
-// Features - Part 1: Core, as JSON and GeoJSON under /ogc.
+// Features under /ogc: Part 1 (Core, GeoJSON, HTML, OpenAPI 3.0), Part 2
+// (CRS by reference) and Part 3 (queryables, filtering with CQL2).
 //
 // The package is split the way the standard is: model.go holds the
 // documents (landing page, conformance, collections, links, the streamed
-// GeoJSON), params.go reads and checks query parameters, page.go selects
-// the features of a page, openapi.go describes the API, and the handlers
-// here only tie them together. Every response is built from the live
-// catalog and every link is absolute, made from the request's host.
+// GeoJSON), params.go and datetime.go read and check query parameters,
+// page.go selects the features of a page, openapi.go describes the API,
+// html.go renders the HTML encoding, and the handlers here only tie them
+// together. Every response is built from the live catalog and every link
+// is absolute, made from the request's host.
 package features
 
 import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -22,6 +25,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/csdi-hk/csdi/catalog"
+	"github.com/csdi-hk/csdi/geo/crs"
 )
 
 // Layers is what this package needs from the catalog; *catalog.Catalog
@@ -39,14 +43,21 @@ type Options struct {
 	Description  string
 	DefaultLimit int // features per page without a limit parameter; default 10
 	MaxLimit     int // a larger limit is lowered to this; default 10000
-	Log          *slog.Logger
+	// Tiles links the OGC API - Tiles resources that the tiles package
+	// serves under /ogc and declares their conformance classes.
+	Tiles bool
+	Log   *slog.Logger
 }
 
 // Handler serves OGC API - Features.
 type Handler struct {
-	layers Layers
-	opts   Options
-	log    *slog.Logger
+	layers  Layers
+	opts    Options
+	log     *slog.Logger
+	matches matchCache
+	times   timeExtents
+	// filters is whether the filter parameters of Part 3 are offered.
+	filters bool
 }
 
 // NewHandler returns a handler over layers.
@@ -67,16 +78,17 @@ func NewHandler(layers Layers, opts Options) *Handler {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	return &Handler{layers: layers, opts: opts, log: opts.Log}
+	return &Handler{layers: layers, opts: opts, log: opts.Log, filters: filtersAvailable}
 }
 
 // Register adds the routes:
 //
 //	GET /ogc                                   landing page (also /ogc/)
 //	GET /ogc/conformance                       conformance declaration
-//	GET /ogc/api                               OpenAPI 3.0 (f=html: a readable list of paths)
+//	GET /ogc/api                               OpenAPI 3.0 (f=html: a readable page)
 //	GET /ogc/collections                       the layers
 //	GET /ogc/collections/{id}                  one layer
+//	GET /ogc/collections/{id}/queryables       its properties, as JSON Schema
 //	GET /ogc/collections/{id}/items            its features, a page at a time
 //	GET /ogc/collections/{id}/items/{fid}      one feature
 func (h *Handler) Register(e *echo.Echo) {
@@ -86,6 +98,7 @@ func (h *Handler) Register(e *echo.Echo) {
 	e.GET("/ogc/api", h.wrap(h.api))
 	e.GET("/ogc/collections", h.wrap(h.collections))
 	e.GET("/ogc/collections/:id", h.wrap(h.collection))
+	e.GET("/ogc/collections/:id/queryables", h.wrap(h.queryables))
 	e.GET("/ogc/collections/:id/items", h.wrap(h.items))
 	e.GET("/ogc/collections/:id/items/:fid", h.wrap(h.item))
 }
@@ -94,6 +107,8 @@ func (h *Handler) Register(e *echo.Echo) {
 // logged 500.
 func (h *Handler) wrap(fn echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		// Responses differ by Accept; caches must keep them apart.
+		c.Response().Header().Add("Vary", "Accept")
 		err := fn(c)
 		if err == nil {
 			return nil
@@ -109,17 +124,17 @@ func (h *Handler) wrap(fn echo.HandlerFunc) echo.HandlerFunc {
 			h.log.ErrorContext(ctx, "ogc request failed", "url", c.Request().URL.String(), "err", err)
 			ae = &apiError{http.StatusInternalServerError, Exception{Code: "ServerError", Description: "internal server error"}}
 		}
-		return writeJSON(c, ae.status, ae.Exception)
+		return writeJSON(c, ae.status, mediaJSON, ae.Exception)
 	}
 }
 
-// writeJSON answers v as JSON.
-func writeJSON(c echo.Context, status int, v any) error {
+// writeJSON answers v as JSON of the media type.
+func writeJSON(c echo.Context, status int, media string, v any) error {
 	body, err := marshal(v)
 	if err != nil {
 		return fmt.Errorf("encode %T: %w", v, err)
 	}
-	return c.Blob(status, echo.MIMEApplicationJSON, append(body, '\n'))
+	return c.Blob(status, media, append(body, '\n'))
 }
 
 // base is the absolute URL of /ogc as the client addressed the server.
@@ -134,86 +149,114 @@ func link(c echo.Context, path string, q url.Values) string {
 	return u
 }
 
-// selfLinks links a resource to itself. HTML, when it comes, adds an
-// alternate link here for every other encoding.
-func selfLinks(c echo.Context, path, media string) []Link {
-	return []Link{{Href: link(c, path, c.QueryParams()), Rel: "self", Type: media, Title: "This document"}}
+// docLinks links a resource to itself, keeping the query, and to its
+// other encoding; media is its JSON media type.
+func docLinks(c echo.Context, path, media string, f format) []Link {
+	q := c.QueryParams()
+	alt := maps.Clone(q)
+	self := Link{Href: link(c, path, q), Rel: "self", Type: media, Title: "This document"}
+	other := Link{Rel: "alternate", Type: mediaHTML, Title: "This document as HTML"}
+	if f == formatHTML {
+		self.Type = mediaHTML
+		other.Type, other.Title = media, "This document as JSON"
+		alt.Set("f", "json")
+	} else {
+		alt.Set("f", "html")
+	}
+	other.Href = link(c, path, alt)
+	return []Link{self, other}
 }
 
-// jsonResource checks the query of a JSON-only resource.
-func jsonResource(c echo.Context) error {
+// resource checks the query of a resource without parameters of its own
+// and picks its encoding.
+func resource(c echo.Context, html bool) (format, error) {
 	q := c.QueryParams()
 	if err := checkParams(q, resourceParams()); err != nil {
-		return err
+		return 0, err
 	}
-	_, err := parseFormat(q, false)
-	return err
+	return negotiate(c.Request(), q, html)
 }
 
 func (h *Handler) landing(c echo.Context) error {
-	if err := jsonResource(c); err != nil {
+	f, err := resource(c, true)
+	if err != nil {
 		return err
 	}
 	b := base(c)
-	return writeJSON(c, http.StatusOK, Landing{
+	doc := Landing{
 		Title:       h.opts.Title,
 		Description: h.opts.Description,
-		Links: append(selfLinks(c, "", mediaJSON),
+		Links: append(docLinks(c, "", mediaJSON, f),
 			Link{Href: b + "/api", Rel: "service-desc", Type: mediaOpenAPI, Title: "API definition (OpenAPI 3.0)"},
 			Link{Href: b + "/api?f=html", Rel: "service-doc", Type: mediaHTML, Title: "API documentation"},
 			Link{Href: b + "/conformance", Rel: "conformance", Type: mediaJSON, Title: "Conformance classes implemented"},
 			Link{Href: b + "/collections", Rel: "data", Type: mediaJSON, Title: "Feature collections"},
 		),
-	})
+	}
+	if h.opts.Tiles {
+		doc.Links = append(doc.Links, Link{Href: b + "/tileMatrixSets", Rel: relTilingSchemes, Type: mediaJSON, Title: "Tile matrix sets"})
+	}
+	if f == formatHTML {
+		return h.html(c, "landing", doc.Title, nil, doc)
+	}
+	return writeJSON(c, http.StatusOK, mediaJSON, doc)
 }
 
 func (h *Handler) conformance(c echo.Context) error {
-	if err := jsonResource(c); err != nil {
+	f, err := resource(c, true)
+	if err != nil {
 		return err
 	}
-	return writeJSON(c, http.StatusOK, Conformance{ConformsTo: conformance()})
+	doc := Conformance{ConformsTo: h.conformsTo()}
+	if f == formatHTML {
+		return h.html(c, "conformance", "Conformance", []crumb{{"Conformance", ""}}, doc)
+	}
+	return writeJSON(c, http.StatusOK, mediaJSON, doc)
 }
 
 func (h *Handler) api(c echo.Context) error {
-	q := c.QueryParams()
-	if err := checkParams(q, resourceParams()); err != nil {
-		return err
-	}
-	f, err := parseFormat(q, true)
+	f, err := resource(c, true)
 	if err != nil {
 		return err
 	}
-	doc := openAPI(base(c), h.opts, h.layers.Layers())
+	doc := h.openAPI(base(c), h.layers.Layers())
 	if f == formatHTML {
-		c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
-		c.Response().WriteHeader(http.StatusOK)
-		return writeAPIHTML(c.Response(), base(c), doc)
+		return h.html(c, "api", "API", []crumb{{"API", ""}}, apiPage(doc))
 	}
-	body, err := marshal(doc)
-	if err != nil {
-		return fmt.Errorf("encode the OpenAPI document: %w", err)
-	}
-	return c.Blob(http.StatusOK, mediaOpenAPI, body)
+	return writeJSON(c, http.StatusOK, mediaOpenAPI, doc)
 }
 
-// collectionLinks are the links of a collection, in the list and on its own.
-func collectionLinks(c echo.Context, id string) []Link {
+// collectionLinks are the links of a collection, in the list and on its
+// own alike, as clients and the suite compare the two.
+func (h *Handler) collectionLinks(c echo.Context, id string) []Link {
 	p := "/collections/" + id
-	return []Link{
+	html := url.Values{"f": {"html"}}
+	links := []Link{
 		{Href: link(c, p, nil), Rel: "self", Type: mediaJSON, Title: "This collection"},
-		{Href: link(c, p+"/items", nil), Rel: "items", Type: mediaGeoJSON, Title: "Its features"},
+		{Href: link(c, p, html), Rel: "alternate", Type: mediaHTML, Title: "This collection as HTML"},
+		{Href: link(c, p+"/items", nil), Rel: "items", Type: mediaGeoJSON, Title: "Its features as GeoJSON"},
+		{Href: link(c, p+"/items", html), Rel: "items", Type: mediaHTML, Title: "Its features as HTML"},
+		{Href: link(c, p+"/queryables", nil), Rel: relQueryables, Type: mediaSchema, Title: "The properties that can be filtered on"},
 	}
+	if h.opts.Tiles {
+		links = append(links, Link{Href: link(c, p+"/tiles", nil), Rel: relTilesetsVector, Type: mediaJSON, Title: "Vector tilesets"})
+	}
+	return links
 }
 
 func (h *Handler) collections(c echo.Context) error {
-	if err := jsonResource(c); err != nil {
+	f, err := resource(c, true)
+	if err != nil {
 		return err
 	}
-	out := Collections{Links: selfLinks(c, "/collections", mediaJSON), Collections: []Collection{}}
+	out := Collections{Links: docLinks(c, "/collections", mediaJSON, f), Collections: []Collection{}}
 	for _, l := range h.layers.Layers() {
-		out.Collections = append(out.Collections, newCollection(l, collectionLinks(c, l.Info.ID)))
+		out.Collections = append(out.Collections, newCollection(l, h.collectionLinks(c, l.Info.ID), h.times.get(l)))
 	}
-	return writeJSON(c, http.StatusOK, out)
+	if f == formatHTML {
+		return h.html(c, "collections", "Collections", []crumb{{"Collections", ""}}, out)
+	}
+	return writeJSON(c, http.StatusOK, mediaJSON, out)
 }
 
 // layer returns the layer named in the path, or a 404.
@@ -231,11 +274,26 @@ func (h *Handler) collection(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := jsonResource(c); err != nil {
+	f, err := resource(c, true)
+	if err != nil {
 		return err
 	}
-	// The same document as the list entry, as clients and the suite compare them.
-	return writeJSON(c, http.StatusOK, newCollection(l, collectionLinks(c, l.Info.ID)))
+	doc := newCollection(l, h.collectionLinks(c, l.Info.ID), h.times.get(l))
+	if f == formatHTML {
+		return h.html(c, "collection", doc.Title, h.crumbs(c, l, false), doc)
+	}
+	return writeJSON(c, http.StatusOK, mediaJSON, doc)
+}
+
+func (h *Handler) queryables(c echo.Context) error {
+	l, err := h.layer(c)
+	if err != nil {
+		return err
+	}
+	if _, err := resource(c, false); err != nil {
+		return err
+	}
+	return writeJSON(c, http.StatusOK, mediaSchema, queryables(link(c, "/collections/"+l.Info.ID+"/queryables", nil), l))
 }
 
 func (h *Handler) items(c echo.Context) error {
@@ -243,24 +301,28 @@ func (h *Handler) items(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	q, err := parseItems(c.QueryParams(), h.opts.DefaultLimit, h.opts.MaxLimit)
+	q, err := h.parseItems(c.Request(), l)
 	if err != nil {
 		return err
 	}
-	pg := selectPage(l, q)
+	pg, err := selectPage(l, h.selection(l, &q), &q)
+	if err != nil {
+		return err
+	}
 
 	path := "/collections/" + l.Info.ID + "/items"
-	links := selfLinks(c, path, mediaGeoJSON)
+	links := docLinks(c, path, mediaGeoJSON, q.format)
+	pageType := mediaGeoJSON
+	if q.format == formatHTML {
+		pageType = mediaHTML
+	}
 	pageLink := func(rel string, after uint64) Link {
-		v := url.Values{}
-		for k, vs := range c.QueryParams() {
-			v[k] = vs
-		}
+		v := maps.Clone(q.query)
 		v.Del("after")
 		if after > 0 {
 			v.Set("after", strconv.FormatUint(after, 10))
 		}
-		return Link{Href: link(c, path, v), Rel: rel, Type: mediaGeoJSON, Title: rel + " page"}
+		return Link{Href: link(c, path, v), Rel: rel, Type: pageType, Title: rel + " page"}
 	}
 	if pg.hasNext {
 		links = append(links, pageLink("next", pg.next))
@@ -269,11 +331,14 @@ func (h *Handler) items(c echo.Context) error {
 		links = append(links, pageLink("prev", pg.prev))
 	}
 	links = append(links, Link{Href: link(c, "/collections/"+l.Info.ID, nil), Rel: "collection", Type: mediaJSON, Title: "The collection"})
+	if q.format == formatHTML {
+		return h.itemsHTML(c, l, pg, links)
+	}
 
 	ctx := c.Request().Context()
 	res := c.Response()
 	res.Header().Set(echo.HeaderContentType, mediaGeoJSON)
-	res.Header().Set("Content-Crs", "<"+CRS84+">")
+	res.Header().Set("Content-Crs", contentCRS(q.crs))
 	buf, err := appendCollectionStart(nil, pg.matched, len(pg.items), time.Now(), links)
 	if err != nil {
 		return err
@@ -288,7 +353,8 @@ func (h *Handler) items(c echo.Context) error {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		if buf, err = appendFeature(buf, l.At(idx), l.Info.Fields, nil); err != nil {
+		f := l.At(idx)
+		if buf, err = appendFeature(buf, f, toCRS(f.Geometry, q.crs), l.Info.Fields, nil); err != nil {
 			return fmt.Errorf("layer %q: %w", l.Info.ID, err)
 		}
 		if _, err := res.Write(buf); err != nil {
@@ -322,15 +388,26 @@ func (h *Handler) item(c echo.Context) error {
 	if err := checkParams(q, itemParams()); err != nil {
 		return err
 	}
-	if _, err := parseFormat(q, false); err != nil {
+	form, err := negotiate(c.Request(), q, true)
+	if err != nil {
 		return err
 	}
-	links := append(selfLinks(c, "/collections/"+l.Info.ID+"/items/"+fid, mediaGeoJSON),
+	out, err := parseCRS(q, "crs")
+	if err != nil {
+		return err
+	}
+	links := append(docLinks(c, "/collections/"+l.Info.ID+"/items/"+fid, mediaGeoJSON, form),
 		Link{Href: link(c, "/collections/"+l.Info.ID, nil), Rel: "collection", Type: mediaJSON, Title: "The collection"})
-	body, err := appendFeature(nil, f, l.Info.Fields, links)
+	if form == formatHTML {
+		return h.featureHTML(c, l, f, links)
+	}
+	body, err := appendFeature(nil, f, toCRS(f.Geometry, out), l.Info.Fields, links)
 	if err != nil {
 		return fmt.Errorf("layer %q: %w", l.Info.ID, err)
 	}
-	c.Response().Header().Set("Content-Crs", "<"+CRS84+">")
+	c.Response().Header().Set("Content-Crs", contentCRS(out))
 	return c.Blob(http.StatusOK, mediaGeoJSON, append(body, '\n'))
 }
+
+// contentCRS is the value of the Content-Crs header for c.
+func contentCRS(c crs.CRS) string { return "<" + c.URI() + ">" }

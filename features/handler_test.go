@@ -42,7 +42,7 @@ func TestLanding(t *testing.T) {
 				t.Errorf("service-doc type %v, want text/html", doc2["type"])
 			}
 			html := getOK(t, doc2["href"].(string), "text/html")
-			if !strings.Contains(string(html.body), `href="`+base+`/collections/toilets/items"`) {
+			if !strings.Contains(string(html.body), `href="`+base+`/collections/toilets/items?f=html"`) {
 				t.Errorf("service-doc does not link the toilets items:\n%s", html.body)
 			}
 
@@ -51,6 +51,12 @@ func TestLanding(t *testing.T) {
 				t.Errorf("conformance href %v", conf["href"])
 			}
 			getOK(t, conf["href"].(string), "application/json")
+
+			alt := linkByRel(t, doc, "alternate", base)
+			if alt["type"] != "text/html" {
+				t.Errorf("alternate type %v, want text/html", alt["type"])
+			}
+			getOK(t, alt["href"].(string), "text/html")
 
 			data := linkByRel(t, doc, "data", base)
 			if data["href"] != base+"/collections" || data["type"] != "application/json" {
@@ -83,21 +89,77 @@ func TestLinksFollowHost(t *testing.T) {
 }
 
 func TestConformance(t *testing.T) {
-	f := newFixture(t, Options{})
-	doc := getOK(t, f.url+"/ogc/conformance", "application/json").json
-	var got []string
-	for _, c := range doc["conformsTo"].([]any) {
-		got = append(got, c.(string))
-	}
-	slices.Sort(got)
-	want := []string{ // only what is implemented, spelled as in the standard
+	// Only what is implemented, spelled as in the standards.
+	want := []string{
 		"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
 		"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+		"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
 		"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+		"http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+		"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+		"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
 	}
-	if !slices.Equal(got, want) {
-		t.Errorf("conformsTo = %v, want %v", got, want)
+	want = append(want, wantFilterClasses...)
+	tiles := []string{
+		"http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+		"http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
+		"http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
+		"http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/oas30",
+		"http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+		"http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
 	}
+	for _, tc := range []struct {
+		opts Options
+		want []string
+	}{
+		{Options{}, want},
+		{Options{Tiles: true}, append(slices.Clone(want), tiles...)},
+	} {
+		f := newFixture(t, tc.opts)
+		doc := getOK(t, f.url+"/ogc/conformance", "application/json").json
+		var got []string
+		for _, c := range doc["conformsTo"].([]any) {
+			got = append(got, c.(string))
+		}
+		slices.Sort(got)
+		slices.Sort(tc.want)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("tiles %v: conformsTo =\n%v, want\n%v", tc.opts.Tiles, strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+		}
+	}
+}
+
+// TestTilesLinks checks the links to the tiles resources when tiles are on,
+// and that there are none when they are off.
+func TestTilesLinks(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		f := newFixture(t, Options{Tiles: on})
+		base := f.url + "/ogc"
+		landing := getOK(t, base, "application/json").json
+		coll := getOK(t, base+"/collections/toilets", "application/json").json
+		if !on {
+			if hasLink(landing, "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes") ||
+				hasLink(coll, "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector") {
+				t.Error("tiles links with tiles off")
+			}
+			continue
+		}
+		if l := linkByRel(t, landing, "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes", base); l["href"] != base+"/tileMatrixSets" || l["type"] != "application/json" {
+			t.Errorf("tiling-schemes link %v", l)
+		}
+		if l := linkByRel(t, coll, "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", base); l["href"] != base+"/collections/toilets/tiles" || l["type"] != "application/json" {
+			t.Errorf("tilesets-vector link %v", l)
+		}
+	}
+}
+
+// wantCRS are the CRSs every collection offers, as the issue lists them.
+var wantCRS = []string{
+	"http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+	"http://www.opengis.net/def/crs/EPSG/0/4326",
+	"http://www.opengis.net/def/crs/EPSG/0/2326",
+	"http://www.opengis.net/def/crs/EPSG/0/4611",
+	"http://www.opengis.net/def/crs/EPSG/0/3857",
 }
 
 func TestCollections(t *testing.T) {
@@ -107,9 +169,11 @@ func TestCollections(t *testing.T) {
 	if self := linkByRel(t, doc, "self", base); self["type"] != "application/json" {
 		t.Errorf("self link %v", self)
 	}
-	// Every other encoding needs an alternate link; JSON is the only one yet.
-	if hasLink(doc, "alternate") {
-		t.Errorf("alternate link to an encoding that is not served: %v", doc["links"])
+	// Every other encoding needs an alternate link.
+	if alt := linkByRel(t, doc, "alternate", base); alt["type"] != "text/html" {
+		t.Errorf("alternate link %v, want text/html", alt)
+	} else {
+		getOK(t, alt["href"].(string), "text/html")
 	}
 	list := doc["collections"].([]any)
 	var got []string
@@ -121,12 +185,35 @@ func TestCollections(t *testing.T) {
 			if c["itemType"] != "feature" {
 				t.Errorf("itemType %v", c["itemType"])
 			}
-			if crs := c["crs"].([]any); len(crs) == 0 || crs[0] != "http://www.opengis.net/def/crs/OGC/1.3/CRS84" {
-				t.Errorf("crs %v, want CRS84 first", crs)
+			var crsList []string
+			for _, c := range c["crs"].([]any) {
+				crsList = append(crsList, c.(string))
 			}
-			items := linkByRel(t, c, "items", base)
-			if items["type"] != "application/geo+json" || items["href"] != base+"/collections/"+id+"/items" {
-				t.Errorf("items link %v", items)
+			if !slices.Equal(crsList, wantCRS) {
+				t.Errorf("crs %v, want %v", crsList, wantCRS)
+			}
+			if c["storageCrs"] != "http://www.opengis.net/def/crs/OGC/1.3/CRS84" {
+				t.Errorf("storageCrs %v, want CRS84: the stores hold WGS84", c["storageCrs"])
+			}
+			q := linkByRel(t, c, "http://www.opengis.net/def/rel/ogc/1.0/queryables", base)
+			if q["href"] != base+"/collections/"+id+"/queryables" || q["type"] != "application/schema+json" {
+				t.Errorf("queryables link %v", q)
+			}
+			if alt := linkByRel(t, c, "alternate", base); alt["type"] != "text/html" {
+				t.Errorf("alternate link %v", alt)
+			} else {
+				getOK(t, alt["href"].(string), "text/html")
+			}
+			// An items link per encoding.
+			var items []string
+			for _, l := range links(t, c) {
+				if l["rel"] == "items" {
+					items = append(items, l["type"].(string)+" "+l["href"].(string))
+				}
+			}
+			if want := []string{"application/geo+json " + base + "/collections/" + id + "/items",
+				"text/html " + base + "/collections/" + id + "/items?f=html"}; !slices.Equal(items, want) {
+				t.Errorf("items links %v, want %v", items, want)
 			}
 			linkByRel(t, c, "self", base)
 
@@ -155,6 +242,23 @@ func TestCollections(t *testing.T) {
 				}
 			}
 
+			// Temporal extent: the toilets' first time field is inspected
+			// (fields are ordered by name), 07:08:09 on 6 May 2024 plus j
+			// hours for j up to 249.
+			ext, _ := c["extent"].(map[string]any)
+			temporal, _ := ext["temporal"].(map[string]any)
+			if id != "toilets" {
+				if temporal != nil {
+					t.Errorf("a layer without a time property has a temporal extent %v", temporal)
+				}
+			} else {
+				want := []any{[]any{"2024-05-06T07:08:09Z", "2024-05-16T16:08:09Z"}}
+				if temporal == nil || !reflect.DeepEqual(temporal["interval"], want) ||
+					temporal["trs"] != "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian" {
+					t.Errorf("temporal extent %v, want interval %v", temporal, want)
+				}
+			}
+
 			// /collections/{id} is the same document as the list entry.
 			one := getOK(t, base+"/collections/"+id, "application/json").json
 			if !reflect.DeepEqual(one, c) {
@@ -162,10 +266,10 @@ func TestCollections(t *testing.T) {
 			}
 		})
 	}
-	if want := []string{"empty", "places", "toilets"}; !slices.Equal(got, want) {
+	if want := []string{"empty", "hk_areas", "places", "toilets"}; !slices.Equal(got, want) {
 		t.Errorf("collections %v, want %v", got, want)
 	}
-	toilets := list[2].(map[string]any)
+	toilets := list[3].(map[string]any)
 	if toilets["title"] != "Public toilets" || toilets["title_zh"] != "公廁" || toilets["description_zh"] != "食環署管理的公廁" {
 		t.Errorf("toilets metadata %v", toilets)
 	}
@@ -373,7 +477,34 @@ func TestErrors(t *testing.T) {
 		{items + "?limit=", 400, "limit"},
 		{items + "?limit=5&limit=6", 400, "limit"},
 		{items + "?unknownQueryParameter12345=1", 400, "unknownQueryParameter12345"},
-		{items + "?datetime=2020-01-01T00:00:00Z", 400, "datetime"}, // not declared yet
+		{items + "?datetime=2020-13-01", 400, "datetime"},
+		{items + "?datetime=yesterday", 400, "datetime"},
+		{items + "?datetime=2020-01-02/2020-01-01", 400, "datetime"},
+		{items + "?datetime=P1D/P2D", 400, "datetime"},
+		{items + "?datetime=../P2D", 400, "datetime"},
+		{items + "?datetime=2020-01-01/P", 400, "datetime"},
+		{items + "?datetime=2020-01-01/2020-01-02/2020-01-03", 400, "datetime"},
+		{items + "?datetime=2020-01-01&datetime=2020-01-02", 400, "datetime"},
+		{items + "?crs=http://www.opengis.net/def/crs/EPSG/0/3826", 400, "crs"},
+		{items + "?crs=EPSG:4326x", 400, "crs"},
+		{items + "?crs=", 400, "crs"},
+		{items + "?bbox=1,2,3,4&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/32650", 400, "bbox-crs"},
+		{items + "?bbox-crs=http://www.opengis.net/def/crs/EPSG/0/4326", 400, "bbox-crs"},
+		{items + "?bbox=836000,820000,835000,830000&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/3857", 400, "bbox"},
+		{items + "?sortby=nope", 400, "nope"},
+		{items + "?sortby=-seats,", 400, "sortby"},
+		{items + "?seats=many", 400, "seats"},
+		{items + "?seats=1.5", 400, "seats"},
+		{items + "?rating=x", 400, "rating"},
+		{items + "?open=perhaps", 400, "open"},
+		{items + "?opened=2020-01-01T00:00:00Z", 400, "opened"},
+		{items + "?inspected=2024-05-06", 400, "inspected"},
+		{items + "?name=x", 400, "name"},                  // a property of another layer
+		{items + "?sortby=name_tc&after=4", 400, "after"}, // no feature 4 to continue from
+		{"/ogc/collections/toilets/items/3?crs=EPSG:3826", 400, "crs"},
+		{"/ogc/collections/toilets/queryables?f=html", 406, "f"},
+		{"/ogc/collections/toilets/queryables?limit=1", 400, "limit"},
+		{"/ogc/collections/nope/queryables", 404, "nope"},
 		{items + "?bbox=1,2,3", 400, "bbox"},
 		{items + "?bbox=1,2,3,4,5", 400, "bbox"},
 		{items + "?bbox=a,b,c,d", 400, "bbox"},
@@ -383,8 +514,8 @@ func TestErrors(t *testing.T) {
 		{items + "?bbox=", 400, "bbox"},
 		{items + "?after=x", 400, "after"},
 		{items + "?after=-1", 400, "after"},
-		{items + "?f=html", 406, "f"},
 		{items + "?f=xml", 406, "f"},
+		{items + "?f=HTML", 406, "f"},
 		{"/ogc?foo=1", 400, "foo"},
 		{"/ogc/conformance?foo=1", 400, "foo"},
 		{"/ogc/collections?limit=1", 400, "limit"},
@@ -392,7 +523,7 @@ func TestErrors(t *testing.T) {
 		{"/ogc/collections/toilets/items/3?limit=1", 400, "limit"},
 		{"/ogc/api?foo=1", 400, "foo"},
 		{"/ogc/api?f=xml", 406, "f"},
-		{"/ogc/collections?f=html", 406, "f"},
+		{"/ogc/collections?f=csv", 406, "f"},
 		{"/ogc/collections/nope", 404, "nope"},
 		{"/ogc/collections/nope/items", 404, "nope"},
 		{"/ogc/collections/nope/items/3", 404, "nope"},

@@ -103,6 +103,30 @@ func places() (catalog.LayerInfo, []geo.Feature) {
 	return catalog.LayerInfo{ID: "places", Title: "Places"}, feats
 }
 
+// hkAreas is a small layer of lines and polygons in Hong Kong, holes and
+// multi-parts included, for the CRS tests: coordinates carry all their
+// digits, so a transform that loses a millimetre shows.
+func hkAreas() (catalog.LayerInfo, []geo.Feature) {
+	sq := func(w, s, e, n float64) orb.Ring {
+		return orb.Ring{{w, s}, {e, s}, {e, n}, {w, n}, {w, s}}
+	}
+	g := []orb.Geometry{
+		1: orb.Polygon{sq(114.1512345678, 22.2801234567, 114.1698765432, 22.2898765432),
+			sq(114.1551234567, 22.2831234567, 114.1601234567, 22.2861234567)}, // with a hole
+		2: orb.MultiPolygon{{sq(113.9312345678, 22.2412345678, 113.9498765432, 22.2587654321)},
+			{sq(114.3012345678, 22.3512345678, 114.3198765432, 22.3687654321)}},
+		3: orb.LineString{{113.8423456789, 22.2134567891}, {114.0012345678, 22.4123456789}, {114.4876543219, 22.5567891234}},
+		4: orb.MultiLineString{{{114.1, 22.3}, {114.2, 22.35}}, {{114.25, 22.4}, {114.26, 22.45}, {114.27, 22.41}}},
+		5: orb.Point{114.1694444444, 22.3193055556},
+		6: orb.MultiPoint{{114.2, 22.25}, {113.95, 22.5}},
+	}
+	var feats []geo.Feature
+	for id := 1; id < len(g); id++ {
+		feats = append(feats, geo.Feature{ID: uint64(id), Geometry: g[id], Properties: map[string]any{"名稱": fmt.Sprintf("區域 %d", id)}})
+	}
+	return catalog.LayerInfo{ID: "hk_areas", Title: "Areas", TitleZH: "區域"}, feats
+}
+
 // fixture is a running server over the test layers.
 type fixture struct {
 	url    string
@@ -122,7 +146,7 @@ func (f *fixture) seen() []string {
 func newFixture(t testing.TB, opts Options) *fixture {
 	t.Helper()
 	f := &fixture{layers: testLayers{}, want: map[string][]geo.Feature{}}
-	for _, mk := range []func() (catalog.LayerInfo, []geo.Feature){toilets, places} {
+	for _, mk := range []func() (catalog.LayerInfo, []geo.Feature){toilets, places, hkAreas} {
 		info, feats := mk()
 		f.layers[info.ID], f.want[info.ID] = newLayer(t, info, feats)
 	}

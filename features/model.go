@@ -9,10 +9,13 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
+	"github.com/paulmach/orb/project"
 
 	"github.com/csdi-hk/csdi/catalog"
 	"github.com/csdi-hk/csdi/geo"
+	"github.com/csdi-hk/csdi/geo/crs"
 )
 
 // Media types of the resources.
@@ -20,17 +23,45 @@ const (
 	mediaJSON    = "application/json"
 	mediaGeoJSON = "application/geo+json"
 	mediaOpenAPI = "application/vnd.oai.openapi+json;version=3.0"
+	mediaSchema  = "application/schema+json"
 	mediaHTML    = "text/html"
 )
 
-// CRS84 is the only CRS served until Part 2 arrives; it is longitude, latitude.
+// Link relations of OGC API beyond the IANA ones.
+const (
+	relQueryables     = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+	relTilingSchemes  = "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes"
+	relTilesetsVector = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
+)
+
+// CRS84 is WGS 84 longitude, latitude: the CRS of GeoJSON, of the stores,
+// and of every response that does not ask for another.
 const CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 
-// conformance lists the classes implemented, and only those: clients turn
+// conformsTo lists the classes implemented, and only those: clients turn
 // features on from this list.
-func conformance() []string {
-	const part1 = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/"
-	return []string{part1 + "core", part1 + "geojson", part1 + "oas30"}
+func (h *Handler) conformsTo() []string {
+	const (
+		part1 = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/"
+		part2 = "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/"
+		part3 = "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/"
+		tiles = "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/"
+	)
+	c := []string{
+		part1 + "core", part1 + "geojson", part1 + "html", part1 + "oas30",
+		part2 + "crs",
+		// Queryables as query parameters are the ?name=value filters.
+		part3 + "queryables", part3 + "queryables-query-parameters",
+	}
+	if h.filters {
+		c = append(c, filterClasses()...)
+	}
+	if h.opts.Tiles {
+		for _, name := range []string{"core", "tileset", "tilesets-list", "geodata-tilesets", "oas30", "mvt"} {
+			c = append(c, tiles+name)
+		}
+	}
+	return c
 }
 
 // Link is a web link of the OGC API: every link carries rel and type.
@@ -71,12 +102,22 @@ type Collection struct {
 	Extent        *Extent  `json:"extent,omitempty"`
 	ItemType      string   `json:"itemType"`
 	CRS           []string `json:"crs"`
+	StorageCRS    string   `json:"storageCrs"`
 	Links         []Link   `json:"links"`
 }
 
-// Extent is a collection's extent; only the spatial one is known.
+// Extent is a collection's extent in space and, when the layer has a time
+// property, in time.
 type Extent struct {
-	Spatial SpatialExtent `json:"spatial"`
+	Spatial  *SpatialExtent  `json:"spatial,omitempty"`
+	Temporal *TemporalExtent `json:"temporal,omitempty"`
+}
+
+// TemporalExtent holds time intervals, the first one overall; nil is an
+// open end.
+type TemporalExtent struct {
+	Interval [][2]*string `json:"interval"`
+	TRS      string       `json:"trs"`
 }
 
 // SpatialExtent holds bounding boxes, the first one overall, in CRS84.
@@ -103,16 +144,19 @@ func marshal(v any) ([]byte, error) {
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
-// newCollection describes l; links are the collection's own links.
-func newCollection(l *catalog.Layer, links []Link) Collection {
+// newCollection describes l; links are the collection's own links, and
+// when is its temporal extent, if it has one.
+func newCollection(l *catalog.Layer, links []Link, when *TemporalExtent) Collection {
 	in := l.Info
 	c := Collection{
 		ID: in.ID, Title: in.Title, TitleZH: in.TitleZH,
 		Description: in.Description, DescriptionZH: in.DescriptionZH,
 		Attribution: in.Attribution,
 		ItemType:    "feature",
-		CRS:         []string{CRS84},
-		Links:       links,
+		CRS:         crsURIs(),
+		// The stores hold WGS84 whatever the source's CRS was.
+		StorageCRS: CRS84,
+		Links:      links,
 	}
 	if c.Title == "" {
 		c.Title = in.ID
@@ -120,12 +164,34 @@ func newCollection(l *catalog.Layer, links []Link) Collection {
 	// An empty layer has no extent; a zero box would claim one at 0,0.
 	if l.Len() > 0 {
 		b := in.Bounds
-		c.Extent = &Extent{Spatial: SpatialExtent{
+		c.Extent = &Extent{Spatial: &SpatialExtent{
 			BBox: [][]float64{{b.Min[0], b.Min[1], b.Max[0], b.Max[1]}},
 			CRS:  CRS84,
 		}}
 	}
+	if when != nil {
+		if c.Extent == nil {
+			c.Extent = &Extent{}
+		}
+		c.Extent.Temporal = when
+	}
 	return c
+}
+
+// toCRS returns g in c, with the axis order c defines; g itself, which the
+// layer shares with every request, is left alone.
+func toCRS(g orb.Geometry, c crs.CRS) orb.Geometry {
+	if c == crs.CRS84 || g == nil {
+		return g
+	}
+	swap := c.NorthFirst()
+	return project.Geometry(orb.Clone(g), func(p orb.Point) orb.Point {
+		p = c.FromWGS84(p)
+		if swap {
+			p[0], p[1] = p[1], p[0]
+		}
+		return p
+	})
 }
 
 // appendCollectionStart writes a GeoJSON FeatureCollection up to its first
@@ -148,12 +214,12 @@ func appendCollectionStart(buf []byte, matched, returned int, stamp time.Time, l
 
 func appendCollectionEnd(buf []byte) []byte { return append(buf, "]}\n"...) }
 
-// appendFeature writes f as a GeoJSON feature. Properties come in the order
-// of the layer's fields, each present (null when missing) so that a client
-// reading the first page sees the whole schema; links are for a feature
-// served on its own.
-func appendFeature(buf []byte, f *geo.Feature, fields []geo.Field, links []Link) ([]byte, error) {
-	g, err := json.Marshal(geojson.NewGeometry(f.Geometry))
+// appendFeature writes f, with geom for its geometry, as a GeoJSON
+// feature. Properties come in the order of the layer's fields, each
+// present (null when missing) so that a client reading the first page sees
+// the whole schema; links are for a feature served on its own.
+func appendFeature(buf []byte, f *geo.Feature, geom orb.Geometry, fields []geo.Field, links []Link) ([]byte, error) {
+	g, err := json.Marshal(geojson.NewGeometry(geom))
 	if err != nil {
 		return nil, fmt.Errorf("feature %d: encode geometry: %w", f.ID, err)
 	}

@@ -1,8 +1,11 @@
 package features
 
 import (
+	"cmp"
 	"slices"
 	"sort"
+	"strconv"
+	"sync"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/clip"
@@ -15,26 +18,39 @@ import (
 // page is one page of an /items request.
 type page struct {
 	matched int   // features matching the filters, over all pages
-	items   []int // indices into the layer, in id order
+	items   []int // indices into the layer, in the order of the result
 	// next and prev are the after cursors of the neighbouring pages;
 	// hasPrev with prev == 0 means the first page.
 	next, prev       uint64
 	hasNext, hasPrev bool
 }
 
-// selectPage finds the features of one page. The layer is in id order, so
-// the cursor is found by binary search and paging through a whole layer
+// selectPage finds the features of one page among idx, the indices of the
+// matching features in result order, or the whole layer in id order when
+// idx is nil. The cursor is the id of the last feature of the previous
+// page and is found by binary search, so paging through a whole result
 // costs linear time overall, where an offset would cost quadratic.
-func selectPage(l *catalog.Layer, q itemsQuery) page {
+func selectPage(l *catalog.Layer, idx []int32, q *itemsQuery) (page, error) {
 	n := l.Len()
 	at := func(pos int) int { return pos }
-	if q.boxes != nil {
-		idx := matching(l, q.boxes)
+	if idx != nil {
 		n = len(idx)
-		at = func(pos int) int { return idx[pos] }
+		at = func(pos int) int { return int(idx[pos]) }
 	}
 	id := func(pos int) uint64 { return l.At(at(pos)).ID }
-	start := sort.Search(n, func(pos int) bool { return id(pos) > q.after })
+	var start int
+	switch {
+	case q.sort == nil:
+		start = sort.Search(n, func(pos int) bool { return id(pos) > q.after })
+	case q.after > 0:
+		// In sortby order the cursor is a place in that order: the sort
+		// keys of the cursor's feature, then its id.
+		cur, ok := l.Feature(q.after)
+		if !ok {
+			return page{}, invalidParam("after", "feature %d is no longer in the collection, which changed while it was paged; start again from the first page", q.after)
+		}
+		start = sort.Search(n, func(pos int) bool { return q.compare(l.At(at(pos)), cur) > 0 })
+	}
 	end := min(start+q.limit, n)
 	p := page{matched: n, items: make([]int, 0, end-start)}
 	for pos := start; pos < end; pos++ {
@@ -49,24 +65,181 @@ func selectPage(l *catalog.Layer, q itemsQuery) page {
 			p.prev = id(from - 1)
 		}
 	}
-	return p
+	return p, nil
 }
 
-// matching returns the indices, in id order, of the features whose geometry
-// (not only its bounds) intersects one of boxes.
-func matching(l *catalog.Layer, boxes []orb.Bound) []int {
-	var idx []int
-	for _, b := range boxes {
-		l.Search(b, func(i int, f *geo.Feature) bool {
-			if intersects(f.Geometry, b) {
-				idx = append(idx, i)
-			}
-			return true
-		})
+// selection returns the indices of the features q selects, in the order
+// it asks for, or nil when it asks for the whole layer in id order. Lists
+// are kept in a small cache, so the pages after the first of a filtered
+// query cost what a page of the whole layer costs.
+func (h *Handler) selection(l *catalog.Layer, q *itemsQuery) []int32 {
+	if !q.selective() {
+		return nil
 	}
-	slices.Sort(idx)
-	// A feature meeting both halves of an antimeridian box is found twice.
-	return slices.Compact(idx)
+	key := l.Info.ID + "\x00" + strconv.FormatInt(l.Info.Version, 10) + "\x00" + q.key
+	if idx, ok := h.matches.get(key); ok {
+		return idx
+	}
+	idx := match(l, q)
+	h.matches.put(key, idx)
+	return idx
+}
+
+// match finds the features that pass every filter of q, narrowing through
+// the R-tree when the query has a box, and orders them.
+func match(l *catalog.Layer, q *itemsQuery) []int32 {
+	tf, hasTime := timeField(l)
+	keep := func(f *geo.Feature) bool {
+		if q.boxes != nil && !slices.ContainsFunc(q.boxes, func(b orb.Bound) bool { return intersects(f.Geometry, b) }) {
+			return false
+		}
+		// A layer without a time property has nothing to filter on:
+		// datetime restricts nothing there.
+		if q.when != nil && hasTime && !q.when.matchTime(f, tf) {
+			return false
+		}
+		for _, pf := range q.props {
+			if !pf.match(f) {
+				return false
+			}
+		}
+		return q.cql == nil || q.cql.match(f)
+	}
+	search := q.boxes
+	if b, ok := q.cql.bound(); ok {
+		if search == nil {
+			search = []orb.Bound{b}
+		} else {
+			var narrowed []orb.Bound
+			for _, s := range search {
+				if s.Intersects(b) {
+					narrowed = append(narrowed, intersection(s, b))
+				}
+			}
+			if narrowed == nil {
+				return []int32{}
+			}
+			search = narrowed
+		}
+	}
+	var idx []int32
+	if search != nil {
+		for _, b := range search {
+			l.Search(b, func(i int, f *geo.Feature) bool {
+				if keep(f) {
+					idx = append(idx, int32(i))
+				}
+				return true
+			})
+		}
+		slices.Sort(idx)
+		// A feature meeting both halves of an antimeridian box is found twice.
+		idx = slices.Compact(idx)
+	} else {
+		for i := range l.Len() {
+			if keep(l.At(i)) {
+				idx = append(idx, int32(i))
+			}
+		}
+	}
+	if idx == nil {
+		idx = []int32{}
+	}
+	if q.sort != nil {
+		slices.SortFunc(idx, func(a, b int32) int { return q.compare(l.At(int(a)), l.At(int(b))) })
+	}
+	return idx
+}
+
+func intersection(a, b orb.Bound) orb.Bound {
+	return orb.Bound{
+		Min: orb.Point{max(a.Min[0], b.Min[0]), max(a.Min[1], b.Min[1])},
+		Max: orb.Point{min(a.Max[0], b.Max[0]), min(a.Max[1], b.Max[1])},
+	}
+}
+
+// compare orders two features by the sortby keys, then by id. A null
+// sorts after every value, so first when descending, as in SQL.
+func (q *itemsQuery) compare(a, b *geo.Feature) int {
+	for _, k := range q.sort {
+		va, vb := a.Properties[k.name], b.Properties[k.name]
+		var c int
+		switch {
+		case va == nil && vb == nil:
+		case va == nil:
+			c = 1
+		case vb == nil:
+			c = -1
+		default:
+			c = compareValues(va, vb)
+		}
+		if k.desc {
+			c = -c
+		}
+		if c != 0 {
+			return c
+		}
+	}
+	return cmp.Compare(a.ID, b.ID)
+}
+
+// matchCache keeps the most recently used match lists, keyed by layer,
+// version and query. It holds at most maxMatchLists lists and
+// maxMatchIndices indices (4 bytes each) in all.
+type matchCache struct {
+	mu      sync.Mutex
+	entries map[string]*matchEntry
+	total   int
+	clock   uint64
+}
+
+const (
+	maxMatchLists   = 32
+	maxMatchIndices = 16 << 20
+)
+
+type matchEntry struct {
+	idx  []int32
+	used uint64
+}
+
+func (c *matchCache) get(key string) ([]int32, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[key]
+	if !ok {
+		return nil, false
+	}
+	c.clock++
+	e.used = c.clock
+	return e.idx, true
+}
+
+func (c *matchCache) put(key string, idx []int32) {
+	if len(idx) > maxMatchIndices/2 {
+		return // one list must not push out every other
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil {
+		c.entries = map[string]*matchEntry{}
+	}
+	if _, ok := c.entries[key]; ok {
+		return
+	}
+	for len(c.entries) >= maxMatchLists || (len(c.entries) > 0 && c.total+len(idx) > maxMatchIndices) {
+		var oldest string
+		for k, e := range c.entries {
+			if oldest == "" || e.used < c.entries[oldest].used {
+				oldest = k
+			}
+		}
+		c.total -= len(c.entries[oldest].idx)
+		delete(c.entries, oldest)
+	}
+	c.clock++
+	c.entries[key] = &matchEntry{idx: idx, used: c.clock}
+	c.total += len(idx)
 }
 
 // intersects reports whether g meets the box b, boundary included.

@@ -2,6 +2,7 @@ package features
 
 import (
 	"fmt"
+	"net/http/httptest"
 	"slices"
 	"testing"
 
@@ -70,7 +71,10 @@ func TestSelectPage(t *testing.T) {
 		{1000, 5, nil, "none", "61"},
 		{0, 100, []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22}, "none", "none"},
 	} {
-		p := selectPage(l, itemsQuery{limit: tc.limit, after: tc.after})
+		p, err := selectPage(l, nil, &itemsQuery{limit: tc.limit, after: tc.after})
+		if err != nil {
+			t.Fatal(err)
+		}
 		cursor := func(ok bool, v uint64) string {
 			if !ok {
 				return "none"
@@ -97,7 +101,111 @@ func BenchmarkSelectPage(b *testing.B) {
 	for _, after := range []uint64{0, n / 2, n - 100} {
 		b.Run(fmt.Sprintf("after=%d", after), func(b *testing.B) {
 			for b.Loop() {
-				selectPage(l, itemsQuery{limit: 100, after: after})
+				selectPage(l, nil, &itemsQuery{limit: 100, after: after})
+			}
+		})
+	}
+}
+
+func TestMatchCache(t *testing.T) {
+	var c matchCache
+	list := func(n int) []int32 { return make([]int32, n) }
+	c.put("a", list(3))
+	c.put("b", list(3))
+	if got, ok := c.get("a"); !ok || len(got) != 3 {
+		t.Fatalf("a: %v %v", got, ok)
+	}
+	// Filling the cache pushes out the least recently used: b, not a.
+	for i := range maxMatchLists - 1 {
+		c.put(fmt.Sprint("fill", i), list(1))
+	}
+	if _, ok := c.get("b"); ok {
+		t.Error("b is still there; it was used least recently")
+	}
+	if _, ok := c.get("a"); !ok {
+		t.Error("a was pushed out though used recently")
+	}
+	if len(c.entries) != maxMatchLists {
+		t.Errorf("%d lists, want at most %d", len(c.entries), maxMatchLists)
+	}
+	// Big lists push out others to stay within the budget; one too big
+	// for half the budget is not kept at all.
+	c.put("big", list(maxMatchIndices/2))
+	c.put("big2", list(maxMatchIndices/2))
+	if c.total > maxMatchIndices {
+		t.Errorf("%d indices kept, budget %d", c.total, maxMatchIndices)
+	}
+	if _, ok := c.get("big2"); !ok {
+		t.Error("big2 not kept")
+	}
+	c.put("huge", list(maxMatchIndices/2+1))
+	if _, ok := c.get("huge"); ok {
+		t.Error("a list over half the budget was kept")
+	}
+}
+
+// TestSelectionCached checks that the pages of one filtered query share one
+// match list, and that another layer version gets its own.
+func TestSelectionCached(t *testing.T) {
+	info, feats := toilets()
+	l, _ := newLayer(t, info, feats)
+	h := NewHandler(testLayers{"toilets": l}, Options{})
+	q := func(raw string) *itemsQuery {
+		req := httptest.NewRequest("GET", "/ogc/collections/toilets/items?"+raw, nil)
+		iq, err := h.parseItems(req, l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &iq
+	}
+	a := h.selection(l, q("seats=3&limit=5"))
+	b := h.selection(l, q("seats=3&limit=7&after=9&f=json&crs=EPSG:2326"))
+	if len(a) == 0 || &a[0] != &b[0] {
+		t.Error("two pages of one query computed the match list twice")
+	}
+	if c := h.selection(l, q("seats=4")); len(c) > 0 && &c[0] == &a[0] {
+		t.Error("another query got the same list")
+	}
+	if h.selection(l, q("limit=5")) != nil {
+		t.Error("a query without filters got a list")
+	}
+	info.Version++
+	l2, _ := newLayer(t, info, feats)
+	if c := h.selection(l2, q("seats=3")); &c[0] == &a[0] {
+		t.Error("a new layer version got the old version's list")
+	}
+}
+
+// BenchmarkFilteredPaging pages through a filter matching half of a
+// million features, 1000 a page: each op is one page deep in the result.
+// "cached" is the server's way; "uncached" recomputes the matches for
+// every page, as a server without the cache would. Paging the whole result
+// takes 500 pages: multiply.
+func BenchmarkFilteredPaging(b *testing.B) {
+	const n = 1_000_000
+	feats := make([]geo.Feature, n)
+	for i := range feats {
+		feats[i] = geo.Feature{ID: uint64(i + 1), Geometry: orb.Point{113.8 + float64(i%1000)/2000, 22.2 + float64(i/1000)/2500},
+			Properties: map[string]any{"k": int64(i % 2)}}
+	}
+	l := catalog.NewLayer(catalog.LayerInfo{ID: "big", Fields: []geo.Field{{Name: "k", Type: geo.Integer}}}, feats)
+	for _, name := range []string{"cached", "uncached"} {
+		b.Run(name, func(b *testing.B) {
+			h := NewHandler(testLayers{"big": l}, Options{})
+			req := httptest.NewRequest("GET", "/ogc/collections/big/items?k=1&limit=1000&after=700001", nil)
+			q, err := h.parseItems(req, l)
+			if err != nil {
+				b.Fatal(err)
+			}
+			h.selection(l, &q) // the first page's work
+			for b.Loop() {
+				if name == "uncached" {
+					h.matches = matchCache{}
+				}
+				pg, err := selectPage(l, h.selection(l, &q), &q)
+				if err != nil || len(pg.items) != 1000 || pg.matched != n/2 {
+					b.Fatalf("page of %d, %d matched, %v", len(pg.items), pg.matched, err)
+				}
 			}
 		})
 	}
