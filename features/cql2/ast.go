@@ -5,7 +5,16 @@
 // DE-9IM semantics, and the temporal functions. Arithmetic and arrays are
 // not supported.
 //
-// String prints any tree back as cql2-text that parses to the same tree.
+// Typical use: ParseText or ParseJSON, then Resolve against the layer's
+// fields, then Eval on each candidate feature, found through the R-tree
+// with Bounds. String prints any tree back as cql2-text that parses to
+// the same tree.
+//
+// Spatial functions are planar on the coordinates, decided exactly on
+// their binary values: a point that is on an edge only in decimal (not
+// representable in binary) is not on it. A geometry collection is taken
+// as the union of its parts without merging them, so collections whose
+// parts overlap or touch one another can relate differently from GEOS.
 package cql2
 
 import (
@@ -19,6 +28,17 @@ import (
 
 	"github.com/paulmach/orb"
 )
+
+// Conformance lists the CQL2 conformance classes this package implements.
+func Conformance() []string {
+	var out []string
+	for _, c := range []string{"cql2-text", "cql2-json", "basic-cql2", "advanced-comparison-operators", "case-insensitive-comparison",
+		"accent-insensitive-comparison", "basic-spatial-functions", "basic-spatial-functions-plus", "spatial-functions",
+		"temporal-functions", "property-property"} {
+		out = append(out, "http://www.opengis.net/spec/cql2/1.0/conf/"+c)
+	}
+	return out
+}
 
 // GeometryProperty is the name by which filters refer to a feature's
 // geometry, as the queryables publish it.

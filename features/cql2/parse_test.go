@@ -132,6 +132,7 @@ func TestParseTextErrors(t *testing.T) {
 		{`AND = 1`, 0, "unexpected keyword"},
 		{`a LIKE 5`, 7, "expected a pattern"},
 		{`a NOT = 1`, 6, "LIKE, BETWEEN or IN"},
+		{`A_CONTAINS(tags, ('a')) AND a = 1`, 0, "array functions"},
 		{`a BETWEEN 1 2`, 12, "expected AND"},
 		{`a IN ()`, 6, "expected a value"},
 		{`a IS NOT 1`, 9, "expected NULL"},

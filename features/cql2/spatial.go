@@ -15,9 +15,10 @@ import (
 // and piece of edge between cuts is located in both geometries, and each
 // side of an edge piece stands for the faces of polygons it bounds.
 // Orientation tests are exact, so shared vertices, touching edges and
-// points on boundaries are decided exactly; only proper crossings of two
-// edges get computed (rounded) coordinates, and nothing is ever located
-// relative to those.
+// points on boundaries are decided exactly. Only proper crossings of two
+// edges get computed (rounded) coordinates; their location follows from
+// the two edges, and the pieces of edge either side of them are located
+// by midpoints that lie away from every edge of the other geometry.
 
 // Locations of a point relative to a geometry, the rows and columns of
 // a matrix.
@@ -72,7 +73,7 @@ type shape struct {
 }
 
 func newShape(g orb.Geometry) *shape {
-	s := &shape{dim: -1, lineEnds: map[orb.Point]int{}}
+	s := &shape{dim: -1}
 	s.add(g)
 	first := true
 	extend := func(p orb.Point) {
@@ -110,6 +111,9 @@ func (s *shape) add(g orb.Geometry) {
 			s.segs = append(s.segs, seg{a: pts[i-1], b: pts[i]})
 		}
 		if len(pts) > 1 {
+			if s.lineEnds == nil {
+				s.lineEnds = map[orb.Point]int{}
+			}
 			s.lineEnds[pts[0]]++
 			s.lineEnds[pts[len(pts)-1]]++
 			s.dim = max(s.dim, 1)
@@ -345,19 +349,69 @@ func relate(a, b *shape) matrix {
 	}
 	pieces(a, b, ac, false, set)
 	pieces(b, a, bc, true, set)
-	vertex := func(p orb.Point) { set(a.locate(p), b.locate(p), 0) }
-	for _, s := range []*shape{a, b} {
-		for _, p := range s.pts {
-			vertex(p)
+	for _, p := range a.pts {
+		set(a.locate(p), b.locate(p), 0)
+	}
+	for _, p := range b.pts {
+		set(a.locate(p), b.locate(p), 0)
+	}
+	a.vertices(func(p orb.Point, loc int) { set(loc, b.locate(p), 0) })
+	b.vertices(func(p orb.Point, loc int) { set(a.locate(p), loc, 0) })
+	return m
+}
+
+// vertices calls fn with every vertex of the edges of s and its location
+// in s, known without searching: on a ring it is boundary, on a line
+// boundary when it ends an odd number of lines.
+func (s *shape) vertices(fn func(p orb.Point, loc int)) {
+	at := func(p orb.Point, sg *seg) {
+		if !sg.ring && s.lineEnds[p]%2 == 1 {
+			fn(p, onBound)
+			return
 		}
-		for i, sg := range s.segs {
-			vertex(sg.a)
-			if i+1 == len(s.segs) || s.segs[i+1].a != sg.b {
-				vertex(sg.b)
+		fn(p, sg.loc())
+	}
+	for i := range s.segs {
+		sg := &s.segs[i]
+		at(sg.a, sg)
+		if i+1 == len(s.segs) || s.segs[i+1].a != sg.b {
+			at(sg.b, sg)
+		}
+	}
+}
+
+// intersects is relate(a, b).intersects() for the commonest function,
+// stopping at the first point the geometries share.
+func intersects(a, b *shape) bool {
+	if a.dim < 0 || b.dim < 0 || !a.bound.Intersects(b.bound) {
+		return false
+	}
+	for _, s := range [][2]*shape{{a, b}, {b, a}} {
+		own, other := s[0], s[1]
+		for _, p := range own.pts {
+			if other.locate(p) != outside {
+				return true
+			}
+		}
+		found := false
+		own.vertices(func(p orb.Point, _ int) { found = found || other.locate(p) != outside })
+		if found {
+			return true
+		}
+	}
+	// No vertex of one lies on the other: they meet only where edges cross.
+	for i := range a.segs {
+		sa := &a.segs[i]
+		box := sa.bound()
+		for j := range b.segs {
+			sb := &b.segs[j]
+			if box.Intersects(sb.bound()) && orient(sa.a, sa.b, sb.a)*orient(sa.a, sa.b, sb.b) < 0 &&
+				orient(sb.a, sb.b, sa.a)*orient(sb.a, sb.b, sa.b) < 0 {
+				return true
 			}
 		}
 	}
-	return m
+	return false
 }
 
 // meet records where edges sa and sb meet in their cuts, and reports
@@ -439,6 +493,7 @@ func crossing(s, t *seg) orb.Point {
 // second geometry of the matrix.
 func pieces(own, other *shape, cs []cuts, flip bool, set func(i, j int, d int8)) {
 	areas := own.dim == 2 || other.dim == 2
+	var pts []orb.Point
 	for i := range own.segs {
 		sg := &own.segs[i]
 		c := &cs[i]
@@ -447,7 +502,7 @@ func pieces(own, other *shape, cs []cuts, flip bool, set func(i, j int, d int8))
 		if sg.b[ax] < sg.a[ax] {
 			dir = -1
 		}
-		pts := append([]orb.Point{sg.a, sg.b}, c.pts...)
+		pts = append(append(pts[:0], sg.a, sg.b), c.pts...)
 		slices.SortFunc(pts, func(p, q orb.Point) int { return cmp.Compare(dir*p[ax], dir*q[ax]) })
 		pts = slices.Compact(pts)
 		for k := 1; k < len(pts); k++ {
@@ -523,18 +578,14 @@ func (m matrix) contains() bool {
 
 // spatial evaluates the function op on a and b.
 func spatial(op string, a, b *shape) bool {
-	if op == "s_disjoint" || op == "s_intersects" {
-		// Boxes apart settle it without cutting edges.
-		if a.dim < 0 || b.dim < 0 || !a.bound.Intersects(b.bound) {
-			return op == "s_disjoint"
-		}
+	switch op {
+	case "s_intersects":
+		return intersects(a, b)
+	case "s_disjoint":
+		return !intersects(a, b)
 	}
 	m := relate(a, b)
 	switch op {
-	case "s_intersects":
-		return m.intersects()
-	case "s_disjoint":
-		return !m.intersects()
 	case "s_within":
 		return m.within()
 	case "s_contains":

@@ -470,6 +470,9 @@ func (p *parser) scalar() Expr {
 	case "POINT", "LINESTRING", "POLYGON", "MULTIPOINT", "MULTILINESTRING", "MULTIPOLYGON", "GEOMETRYCOLLECTION":
 		return Geometry{G: p.geometry()}
 	}
+	if u := strings.ToUpper(t.text); strings.HasPrefix(u, "A_") || u == "DIV" {
+		p.fail(t.pos, "%s: array functions and arithmetic are not supported", t.text)
+	}
 	if isKeyword(t.text) {
 		p.fail(t.pos, "unexpected keyword %s; quote a property of that name: %q", t.text, t.text)
 	}
