@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -55,7 +56,10 @@ type Handler struct {
 	opts    Options
 	log     *slog.Logger
 	matches matchCache
-	times   timeExtents
+	encoded encodedCache
+	// bufs holds the buffers items pages are written through.
+	bufs  sync.Pool
+	times timeExtents
 	// filters is whether the filter parameters of Part 3 are offered.
 	filters bool
 }
@@ -78,7 +82,12 @@ func NewHandler(layers Layers, opts Options) *Handler {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	return &Handler{layers: layers, opts: opts, log: opts.Log, filters: filtersAvailable}
+	h := &Handler{layers: layers, opts: opts, log: opts.Log, filters: filtersAvailable}
+	h.bufs.New = func() any {
+		b := make([]byte, 0, 2*chunkSize)
+		return &b
+	}
+	return h
 }
 
 // Register adds the routes:
@@ -339,34 +348,58 @@ func (h *Handler) items(c echo.Context) error {
 	res := c.Response()
 	res.Header().Set(echo.HeaderContentType, mediaGeoJSON)
 	res.Header().Set("Content-Crs", contentCRS(q.crs))
-	buf, err := appendCollectionStart(nil, pg.matched, len(pg.items), time.Now(), links)
+	bp := h.bufs.Get().(*[]byte)
+	defer func() {
+		// A buffer grown by one huge feature is left to the collector.
+		if cap(*bp) <= 4*chunkSize {
+			h.bufs.Put(bp)
+		}
+	}()
+	buf, err := appendCollectionStart((*bp)[:0], pg.matched, len(pg.items), time.Now(), links)
 	if err != nil {
 		return err
 	}
+	enc, wgs84 := h.encoded.of(l), q.crs == crs.CRS84
 	res.WriteHeader(http.StatusOK)
-	// Features go out one at a time through one small buffer, so a page of
-	// 10000 large polygons never sits in memory as a whole.
+	// Features go out in chunks of one reused buffer, so a page of 10000
+	// large polygons never sits in memory as a whole, and a page of small
+	// ones takes a few writes rather than one per feature.
 	for i, idx := range pg.items {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("layer %q items: %w", l.Info.ID, err)
-		}
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		f := l.At(idx)
-		if buf, err = appendFeature(buf, f, toCRS(f.Geometry, q.crs), l.Info.Fields, nil); err != nil {
-			return fmt.Errorf("layer %q: %w", l.Info.ID, err)
+		// Only CRS84 GeoJSON is kept: other CRSs are asked for rarely.
+		if j, ok := enc.get(idx); ok && wgs84 {
+			buf = append(buf, j...)
+		} else {
+			f, start := l.At(idx), len(buf)
+			if buf, err = appendFeature(buf, f, toCRS(f.Geometry, q.crs), l.Info.Fields, nil); err != nil {
+				return fmt.Errorf("layer %q: %w", l.Info.ID, err)
+			}
+			if wgs84 {
+				enc.put(&h.encoded, idx, buf[start:])
+			}
 		}
-		if _, err := res.Write(buf); err != nil {
-			return fmt.Errorf("layer %q items: write: %w", l.Info.ID, err)
+		if len(buf) >= chunkSize {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("layer %q items: %w", l.Info.ID, err)
+			}
+			if _, err := res.Write(buf); err != nil {
+				return fmt.Errorf("layer %q items: write: %w", l.Info.ID, err)
+			}
+			buf = buf[:0]
 		}
-		buf = buf[:0]
 	}
-	if _, err := res.Write(appendCollectionEnd(buf)); err != nil {
+	buf = appendCollectionEnd(buf)
+	*bp = buf
+	if _, err := res.Write(buf); err != nil {
 		return fmt.Errorf("layer %q items: write: %w", l.Info.ID, err)
 	}
 	return nil
 }
+
+// chunkSize is how much of an items page is gathered before it is written.
+const chunkSize = 32 << 10
 
 func (h *Handler) item(c echo.Context) error {
 	l, err := h.layer(c)

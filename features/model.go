@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 	"time"
 
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/geojson"
 	"github.com/paulmach/orb/project"
 
 	"github.com/csdi-hk/csdi/catalog"
@@ -219,14 +217,13 @@ func appendCollectionEnd(buf []byte) []byte { return append(buf, "]}\n"...) }
 // present (null when missing) so that a client reading the first page sees
 // the whole schema; links are for a feature served on its own.
 func appendFeature(buf []byte, f *geo.Feature, geom orb.Geometry, fields []geo.Field, links []Link) ([]byte, error) {
-	g, err := json.Marshal(geojson.NewGeometry(geom))
-	if err != nil {
-		return nil, fmt.Errorf("feature %d: encode geometry: %w", f.ID, err)
-	}
 	buf = append(buf, `{"type":"Feature","id":`...)
 	buf = strconv.AppendUint(buf, f.ID, 10)
 	buf = append(buf, `,"geometry":`...)
-	buf = append(buf, g...)
+	buf, err := appendGeometry(buf, geom)
+	if err != nil {
+		return nil, fmt.Errorf("feature %d: encode geometry: %w", f.ID, err)
+	}
 	buf = append(buf, `,"properties":{`...)
 	seen := 0
 	for i, fd := range fields {
@@ -272,28 +269,11 @@ func appendProperty(buf []byte, comma bool, name string, v any, t geo.FieldType)
 	if comma {
 		buf = append(buf, ',')
 	}
-	k, err := marshal(name)
-	if err != nil {
-		return nil, err
-	}
-	buf = append(buf, k...)
+	buf = appendString(buf, name)
 	buf = append(buf, ':')
-	switch x := v.(type) {
-	case time.Time:
-		// ISO 8601: a date field carries the day only.
-		if t == geo.Date {
-			v = x.Format(time.DateOnly)
-		} else {
-			v = x.Format(time.RFC3339Nano)
-		}
-	case float64:
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			v = nil // JSON has no NaN or infinity
-		}
-	}
-	j, err := marshal(v)
+	buf, err := appendValue(buf, v, t)
 	if err != nil {
 		return nil, fmt.Errorf("property %q: %w", name, err)
 	}
-	return append(buf, j...), nil
+	return buf, nil
 }

@@ -2,6 +2,8 @@ package features
 
 import (
 	"cmp"
+	"container/list"
+	"math/bits"
 	"slices"
 	"sort"
 	"strconv"
@@ -70,8 +72,9 @@ func selectPage(l *catalog.Layer, idx []int32, q *itemsQuery) (page, error) {
 
 // selection returns the indices of the features q selects, in the order
 // it asks for, or nil when it asks for the whole layer in id order. Lists
-// are kept in a small cache, so the pages after the first of a filtered
-// query cost what a page of the whole layer costs.
+// are kept in a cache, so the pages after the first of a filtered query,
+// and the boxes a map asks for again, cost what a page of the whole layer
+// costs.
 func (h *Handler) selection(l *catalog.Layer, q *itemsQuery) []int32 {
 	if !q.selective() {
 		return nil
@@ -90,7 +93,7 @@ func (h *Handler) selection(l *catalog.Layer, q *itemsQuery) []int32 {
 func match(l *catalog.Layer, q *itemsQuery) []int32 {
 	tf, hasTime := timeField(l)
 	keep := func(f *geo.Feature) bool {
-		if q.boxes != nil && !slices.ContainsFunc(q.boxes, func(b orb.Bound) bool { return intersects(f.Geometry, b) }) {
+		if q.boxes != nil && !inBoxes(f.Geometry, q.boxes) {
 			return false
 		}
 		// A layer without a time property has nothing to filter on:
@@ -132,9 +135,8 @@ func match(l *catalog.Layer, q *itemsQuery) []int32 {
 				return true
 			})
 		}
-		slices.Sort(idx)
 		// A feature meeting both halves of an antimeridian box is found twice.
-		idx = slices.Compact(idx)
+		idx = sortUnique(idx, l.Len())
 	} else {
 		for i := range l.Len() {
 			if keep(l.At(i)) {
@@ -147,6 +149,54 @@ func match(l *catalog.Layer, q *itemsQuery) []int32 {
 	}
 	if q.sort != nil {
 		slices.SortFunc(idx, func(a, b int32) int { return q.compare(l.At(int(a)), l.At(int(b))) })
+	}
+	return idx
+}
+
+// inBoxes reports whether g meets one of the boxes. The bound is worked
+// out once, and a geometry whose bound lies inside a box meets it without
+// the exact test: in a bbox query most features are such.
+func inBoxes(g orb.Geometry, boxes []orb.Bound) bool {
+	if g == nil {
+		return false
+	}
+	gb := g.Bound()
+	// An empty geometry has an inverted bound, which lies "inside" any box.
+	if gb.Min[0] > gb.Max[0] || gb.Min[1] > gb.Max[1] {
+		return false
+	}
+	for _, b := range boxes {
+		if b.Min[0] <= gb.Min[0] && gb.Max[0] <= b.Max[0] && b.Min[1] <= gb.Min[1] && gb.Max[1] <= b.Max[1] {
+			return true
+		}
+	}
+	for _, b := range boxes {
+		if gb.Intersects(b) && intersectsExact(g, b) {
+			return true
+		}
+	}
+	return false
+}
+
+// sortUnique sorts indices into a layer of n features and drops repeats.
+// A match list large beside the layer is sorted through a bitmap, in time
+// linear in n/64 and the list, where a comparison sort of the thousands of
+// features in a city block cost more than testing them.
+func sortUnique(idx []int32, n int) []int32 {
+	if len(idx) < 64 || len(idx) < n/128 {
+		slices.Sort(idx)
+		return slices.Compact(idx)
+	}
+	set := make([]uint64, (n+63)/64)
+	for _, i := range idx {
+		set[i>>6] |= 1 << (i & 63)
+	}
+	idx = idx[:0]
+	for w, word := range set {
+		for word != 0 {
+			idx = append(idx, int32(w*64+bits.TrailingZeros64(word)))
+			word &= word - 1
+		}
 	}
 	return idx
 }
@@ -184,69 +234,66 @@ func (q *itemsQuery) compare(a, b *geo.Feature) int {
 }
 
 // matchCache keeps the most recently used match lists, keyed by layer,
-// version and query. It holds at most maxMatchLists lists and
-// maxMatchIndices indices (4 bytes each) in all.
+// version and query, within a budget of bytes rather than of lists: the
+// lists of city blocks are small, and a map client asks for many of them.
 type matchCache struct {
-	mu      sync.Mutex
-	entries map[string]*matchEntry
-	total   int
-	clock   uint64
+	mu    sync.Mutex
+	lru   list.List // of *matchEntry, the most recently used first
+	byKey map[string]*list.Element
+	bytes int
 }
 
-const (
-	maxMatchLists   = 32
-	maxMatchIndices = 16 << 20
-)
+// maxMatchBytes bounds the memory of the match lists.
+const maxMatchBytes = 64 << 20
 
 type matchEntry struct {
-	idx  []int32
-	used uint64
+	key string
+	idx []int32
 }
+
+// size is what an entry costs: its indices, its key and the bookkeeping.
+func (e *matchEntry) size() int { return 4*len(e.idx) + len(e.key) + 128 }
 
 func (c *matchCache) get(key string) ([]int32, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.entries[key]
+	el, ok := c.byKey[key]
 	if !ok {
 		return nil, false
 	}
-	c.clock++
-	e.used = c.clock
-	return e.idx, true
+	c.lru.MoveToFront(el)
+	return el.Value.(*matchEntry).idx, true
 }
 
 func (c *matchCache) put(key string, idx []int32) {
-	if len(idx) > maxMatchIndices/2 {
+	e := &matchEntry{key: key, idx: idx}
+	if e.size() > maxMatchBytes/2 {
 		return // one list must not push out every other
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.entries == nil {
-		c.entries = map[string]*matchEntry{}
+	if c.byKey == nil {
+		c.byKey = map[string]*list.Element{}
 	}
-	if _, ok := c.entries[key]; ok {
+	if _, ok := c.byKey[key]; ok {
 		return
 	}
-	for len(c.entries) >= maxMatchLists || (len(c.entries) > 0 && c.total+len(idx) > maxMatchIndices) {
-		var oldest string
-		for k, e := range c.entries {
-			if oldest == "" || e.used < c.entries[oldest].used {
-				oldest = k
-			}
-		}
-		c.total -= len(c.entries[oldest].idx)
-		delete(c.entries, oldest)
+	for c.bytes+e.size() > maxMatchBytes {
+		old := c.lru.Remove(c.lru.Back()).(*matchEntry)
+		delete(c.byKey, old.key)
+		c.bytes -= old.size()
 	}
-	c.clock++
-	c.entries[key] = &matchEntry{idx: idx, used: c.clock}
-	c.total += len(idx)
+	c.byKey[key] = c.lru.PushFront(e)
+	c.bytes += e.size()
 }
 
 // intersects reports whether g meets the box b, boundary included.
 func intersects(g orb.Geometry, b orb.Bound) bool {
-	if g == nil || !g.Bound().Intersects(b) {
-		return false
-	}
+	return g != nil && g.Bound().Intersects(b) && intersectsExact(g, b)
+}
+
+// intersectsExact is intersects for a g whose bound is known to meet b.
+func intersectsExact(g orb.Geometry, b orb.Bound) bool {
 	switch g := g.(type) {
 	case orb.Point:
 		return b.Contains(g)

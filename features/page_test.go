@@ -2,6 +2,8 @@ package features
 
 import (
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"net/http/httptest"
 	"slices"
 	"testing"
@@ -41,9 +43,67 @@ func TestIntersects(t *testing.T) {
 		{"collection", orb.Collection{orb.Point{20, 20}, orb.LineString{{-5, 5}, {15, 5}}}, true},
 		{"empty collection", orb.Collection{}, false},
 		{"nil", nil, false},
+		{"zero-length line inside", orb.LineString{{5, 5}, {5, 5}}, true},
+		{"empty line", orb.LineString{}, false},
+		{"empty polygon", orb.Polygon{}, false},
+		{"polygon of an empty ring", orb.Polygon{{}}, false},
+		{"collection of an empty polygon and a point inside", orb.Collection{orb.Polygon{}, orb.Point{1, 1}}, true},
+		{"collection of an empty polygon and a point outside", orb.Collection{orb.Polygon{}, orb.Point{-1, 1}}, false},
 	} {
 		if got := intersects(tc.g, box); got != tc.want {
 			t.Errorf("%s: intersects = %v, want %v", tc.name, got, tc.want)
+		}
+		// The shortcut of the bbox queries must agree, with the box alone
+		// and as the second of two.
+		far := orb.Bound{Min: orb.Point{100, 100}, Max: orb.Point{101, 101}}
+		if got := inBoxes(tc.g, []orb.Bound{far, box}); got != tc.want {
+			t.Errorf("%s: inBoxes = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestInBoxesRandom compares the contained-bound shortcut with the exact
+// test over random footprints and boxes near and across them.
+func TestInBoxesRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for i := range 20000 {
+		cx, cy := rng.Float64()*10, rng.Float64()*10
+		var ring orb.Ring
+		for k := range 3 + rng.IntN(6) {
+			a := float64(k) / 8 * 2 * math.Pi
+			r := 0.1 + rng.Float64()
+			ring = append(ring, orb.Point{cx + r*math.Cos(a), cy + r*math.Sin(a)})
+		}
+		ring = append(ring, ring[0])
+		var g orb.Geometry = orb.Polygon{ring}
+		if i%3 == 0 {
+			g = orb.LineString(ring)
+		}
+		x, y := rng.Float64()*10, rng.Float64()*10
+		box := orb.Bound{Min: orb.Point{x, y}, Max: orb.Point{x + rng.Float64()*3, y + rng.Float64()*3}}
+		if got, want := inBoxes(g, []orb.Bound{box}), intersects(g, box); got != want {
+			t.Fatalf("%v against %v: inBoxes %v, intersects %v", g, box, got, want)
+		}
+	}
+}
+
+func TestSortUnique(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, tc := range []struct{ m, n int }{{0, 10}, {5, 10}, {100, 100}, {1000, 1 << 20}, {5000, 70000}, {70000, 70000}} {
+		idx := make([]int32, tc.m)
+		want := map[int32]bool{}
+		for i := range idx {
+			idx[i] = int32(rng.IntN(tc.n))
+			want[idx[i]] = true
+		}
+		got := sortUnique(slices.Clone(idx), tc.n)
+		if len(got) != len(want) || !slices.IsSorted(got) {
+			t.Errorf("m=%d n=%d: %d indices, sorted %v; want %d distinct, sorted", tc.m, tc.n, len(got), slices.IsSorted(got), len(want))
+		}
+		for _, i := range got {
+			if !want[i] {
+				t.Errorf("m=%d n=%d: index %d was not given", tc.m, tc.n, i)
+			}
 		}
 	}
 }
@@ -115,9 +175,18 @@ func TestMatchCache(t *testing.T) {
 	if got, ok := c.get("a"); !ok || len(got) != 3 {
 		t.Fatalf("a: %v %v", got, ok)
 	}
+	// Many small lists fit: far more than a fixed count of lists would.
+	for i := range 10000 {
+		c.put(fmt.Sprint("small", i), list(1000))
+	}
+	if _, ok := c.get("small0"); !ok {
+		t.Error("small0 pushed out, though 10000 lists of 1000 fit in the budget")
+	}
 	// Filling the cache pushes out the least recently used: b, not a.
-	for i := range maxMatchLists - 1 {
-		c.put(fmt.Sprint("fill", i), list(1))
+	c.get("a")
+	big := maxMatchBytes/8 - 128
+	for i := range 7 {
+		c.put(fmt.Sprint("fill", i), list(big/4))
 	}
 	if _, ok := c.get("b"); ok {
 		t.Error("b is still there; it was used least recently")
@@ -125,20 +194,11 @@ func TestMatchCache(t *testing.T) {
 	if _, ok := c.get("a"); !ok {
 		t.Error("a was pushed out though used recently")
 	}
-	if len(c.entries) != maxMatchLists {
-		t.Errorf("%d lists, want at most %d", len(c.entries), maxMatchLists)
+	if c.bytes > maxMatchBytes || c.lru.Len() != len(c.byKey) {
+		t.Errorf("%d bytes kept, budget %d; %d entries listed, %d keyed", c.bytes, maxMatchBytes, c.lru.Len(), len(c.byKey))
 	}
-	// Big lists push out others to stay within the budget; one too big
-	// for half the budget is not kept at all.
-	c.put("big", list(maxMatchIndices/2))
-	c.put("big2", list(maxMatchIndices/2))
-	if c.total > maxMatchIndices {
-		t.Errorf("%d indices kept, budget %d", c.total, maxMatchIndices)
-	}
-	if _, ok := c.get("big2"); !ok {
-		t.Error("big2 not kept")
-	}
-	c.put("huge", list(maxMatchIndices/2+1))
+	// A list too big for half the budget is not kept at all.
+	c.put("huge", list(maxMatchBytes/8+1))
 	if _, ok := c.get("huge"); ok {
 		t.Error("a list over half the budget was kept")
 	}

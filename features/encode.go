@@ -1,0 +1,238 @@
+package features
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/paulmach/orb"
+
+	"github.com/csdi-hk/csdi/geo"
+)
+
+// The GeoJSON of the items pages is written by hand: through orb/geojson
+// and encoding/json it cost as much as finding the features. The output is
+// byte for byte what encoding/json (HTML escaping off) writes, which the
+// tests check.
+
+// appendGeometry writes g as a GeoJSON geometry as orb/geojson does: a Ring
+// or a Bound as a Polygon, nil or an empty collection as null.
+func appendGeometry(buf []byte, g orb.Geometry) ([]byte, error) {
+	switch g := g.(type) {
+	case nil:
+		return append(buf, "null"...), nil
+	case orb.Ring:
+		return appendGeometry(buf, orb.Polygon{g})
+	case orb.Bound:
+		return appendGeometry(buf, g.ToPolygon())
+	case orb.Collection:
+		if len(g) == 0 {
+			return append(buf, "null"...), nil
+		}
+		buf = append(buf, `{"type":"GeometryCollection","geometries":[`...)
+		for i, m := range g {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			var err error
+			if buf, err = appendGeometry(buf, m); err != nil {
+				return nil, err
+			}
+		}
+		return append(buf, "]}"...), nil
+	}
+	buf = append(buf, `{"type":"`...)
+	buf = append(buf, g.GeoJSONType()...)
+	buf = append(buf, `","coordinates":`...)
+	var ok bool
+	switch g := g.(type) {
+	case orb.Point:
+		buf, ok = appendPoint(buf, g)
+	case orb.MultiPoint:
+		buf, ok = appendPoints(buf, g)
+	case orb.LineString:
+		buf, ok = appendPoints(buf, g)
+	case orb.MultiLineString:
+		buf, ok = appendLines(buf, g)
+	case orb.Polygon:
+		buf, ok = appendLines(buf, g)
+	case orb.MultiPolygon:
+		if g == nil {
+			buf, ok = append(buf, "null"...), true
+			break
+		}
+		buf, ok = append(buf, '['), true
+		for i, p := range g {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			if buf, ok = appendLines(buf, p); !ok {
+				break
+			}
+		}
+		buf = append(buf, ']')
+	default:
+		return nil, fmt.Errorf("geometry of type %T has no GeoJSON encoding", g)
+	}
+	if !ok {
+		return nil, fmt.Errorf("%s with a NaN or infinite coordinate, which JSON cannot hold", g.GeoJSONType())
+	}
+	return append(buf, '}'), nil
+}
+
+// appendLines writes rings or line strings, which are both []orb.Point
+// underneath; the type parameter saves a conversion per member.
+func appendLines[L ~[]P, P ~[]orb.Point](buf []byte, ls L) ([]byte, bool) {
+	if ls == nil {
+		return append(buf, "null"...), true
+	}
+	buf = append(buf, '[')
+	for i, l := range ls {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		var ok bool
+		if buf, ok = appendPoints(buf, []orb.Point(l)); !ok {
+			return buf, false
+		}
+	}
+	return append(buf, ']'), true
+}
+
+func appendPoints[P ~[]orb.Point](buf []byte, ps P) ([]byte, bool) {
+	if ps == nil {
+		return append(buf, "null"...), true
+	}
+	buf = append(buf, '[')
+	for i, p := range ps {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		var ok bool
+		if buf, ok = appendPoint(buf, p); !ok {
+			return buf, false
+		}
+	}
+	return append(buf, ']'), true
+}
+
+func appendPoint(buf []byte, p orb.Point) ([]byte, bool) {
+	buf = append(buf, '[')
+	buf, ok0 := appendFloat(buf, p[0])
+	buf = append(buf, ',')
+	buf, ok1 := appendFloat(buf, p[1])
+	return append(buf, ']'), ok0 && ok1
+}
+
+// appendFloat writes f as encoding/json does: the shortest decimal that
+// reads back as f, exponents only for the very small and very large. It
+// reports false for NaN and infinities, which JSON has no way to write.
+func appendFloat(buf []byte, f float64) ([]byte, bool) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return buf, false
+	}
+	format := byte('f')
+	if a := math.Abs(f); a != 0 && (a < 1e-6 || a >= 1e21) {
+		format = 'e'
+	}
+	buf = strconv.AppendFloat(buf, f, format, -1, 64)
+	if format == 'e' {
+		// e-07 becomes e-7, as in encoding/json.
+		if n := len(buf); n >= 4 && buf[n-4] == 'e' && buf[n-3] == '-' && buf[n-2] == '0' {
+			buf[n-2] = buf[n-1]
+			buf = buf[:n-1]
+		}
+	}
+	return buf, true
+}
+
+// appendValue writes a property value of the feature model; t, the
+// field's type, tells a date from a date-time.
+func appendValue(buf []byte, v any, t geo.FieldType) ([]byte, error) {
+	switch x := v.(type) {
+	case nil:
+		return append(buf, "null"...), nil
+	case string:
+		return appendString(buf, x), nil
+	case int64:
+		return strconv.AppendInt(buf, x, 10), nil
+	case float64:
+		if b, ok := appendFloat(buf, x); ok {
+			return b, nil
+		}
+		return append(buf, "null"...), nil // JSON has no NaN or infinity
+	case bool:
+		return strconv.AppendBool(buf, x), nil
+	case time.Time:
+		// ISO 8601: a date field carries the day only.
+		buf = append(buf, '"')
+		if t == geo.Date {
+			buf = x.AppendFormat(buf, time.DateOnly)
+		} else {
+			buf = x.AppendFormat(buf, time.RFC3339Nano)
+		}
+		return append(buf, '"'), nil
+	}
+	// Outside the model; the general encoder still writes it faithfully.
+	j, err := marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(buf, j...), nil
+}
+
+// appendString writes s as a JSON string as encoding/json does with HTML
+// escaping off: quotes, backslashes and control characters escaped,
+// invalid UTF-8 replaced by U+FFFD, and U+2028 and U+2029 escaped, as
+// JavaScript reads them as line ends.
+func appendString(buf []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	buf = append(buf, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			buf = append(buf, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				buf = append(buf, '\\', c)
+			case '\b':
+				buf = append(buf, '\\', 'b')
+			case '\f':
+				buf = append(buf, '\\', 'f')
+			case '\n':
+				buf = append(buf, '\\', 'n')
+			case '\r':
+				buf = append(buf, '\\', 'r')
+			case '\t':
+				buf = append(buf, '\\', 't')
+			default:
+				buf = append(buf, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			buf = append(buf, s[start:i]...)
+			buf = append(buf, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			buf = append(buf, s[start:i]...)
+			buf = append(buf, '\\', 'u', '2', '0', '2', hex[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	buf = append(buf, s[start:]...)
+	return append(buf, '"')
+}
