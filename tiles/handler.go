@@ -6,7 +6,12 @@
 // whose bounds meet the tile and its buffer are projected to Web Mercator
 // tile coordinates, clipped to the tile plus buffer, lightly simplified,
 // rounded to the integer grid and written by the small encoder in mvt.go,
-// which enforces the geometry rules of the specification.
+// which enforces the geometry rules of the specification. Each layer's
+// catalog.TileOptions set its zoom range, the properties it puts in tiles,
+// its simplification and whether it keeps features that round to nothing
+// (layeropts.go). Rings and lines of more than a few thousand vertices are
+// walked in runs so that a tile projects and clips only the runs near it
+// (big.go).
 //
 // A built tile is compressed once and kept, compressed, in a byte-bounded
 // LRU cache (cache.go). Its ETag is a hash of what it is built from (the
@@ -43,6 +48,10 @@ type Layers interface {
 }
 
 var _ Layers = (*catalog.Catalog)(nil)
+
+// zoomLimit is the deepest zoom the handler can serve: tile numbers stay
+// well inside uint32 and tile coordinates inside float64 precision.
+const zoomLimit = 30
 
 // Options tune the tiles. Zero values take the defaults.
 type Options struct {
@@ -86,7 +95,7 @@ func NewHandler(layers Layers, opts Options) *Handler {
 	if opts.MaxZoom <= 0 {
 		opts.MaxZoom = 22
 	}
-	opts.MaxZoom = min(opts.MaxZoom, 30)
+	opts.MaxZoom = min(opts.MaxZoom, zoomLimit)
 	if opts.CacheBytes == 0 {
 		opts.CacheBytes = 256 << 20
 	}
@@ -169,6 +178,10 @@ func (h *Handler) tile(c echo.Context) error {
 // serveTile answers with tile t of layers, built or from the cache, gzipped
 // for clients that take it; 204 when no feature falls in the tile.
 func (h *Handler) serveTile(c echo.Context, list string, layers []*catalog.Layer, t maptile.Tile) error {
+	if !h.hasZoom(layers, int(t.Z)) {
+		lo, hi, _ := listZoomRange(layers, h.opts.MaxZoom)
+		return jsonError(c, http.StatusNotFound, fmt.Sprintf("tile %d/%d/%d: %q has tiles from zoom %d to %d only", t.Z, t.X, t.Y, list, lo, hi))
+	}
 	req := c.Request()
 	hdr := c.Response().Header()
 	gz := acceptsGzip(req.Header.Values(echo.HeaderAcceptEncoding))
@@ -276,6 +289,17 @@ func (h *Handler) parseTile(zs, xs, ys string) (maptile.Tile, int, error) {
 		return maptile.Tile{}, http.StatusNotFound, fmt.Errorf("tile %s/%s/%s: at zoom %d, x and y go from 0 to %d", zs, xs, ys, z, n-1)
 	}
 	return maptile.New(uint32(x), uint32(y), maptile.Zoom(z)), 0, nil
+}
+
+// hasZoom reports whether any of layers has tiles at zoom z: a composite
+// tile exists wherever one of its layers does.
+func (h *Handler) hasZoom(layers []*catalog.Layer, z int) bool {
+	for _, l := range layers {
+		if inZoomRange(l.Info.Tiles, z, h.opts.MaxZoom) {
+			return true
+		}
+	}
+	return false
 }
 
 // acceptsGzip reads Accept-Encoding headers, honouring gzip;q=0.

@@ -36,6 +36,8 @@ const (
 type layerEncoder struct {
 	name   string
 	extent uint32
+	// keep holds the properties that go into the tile; nil for all.
+	keep map[string]bool
 
 	features []byte // Feature messages, each with its field tag
 	count    int
@@ -123,7 +125,7 @@ func (e *layerEncoder) properties(props map[string]any) {
 	e.tags = e.tags[:0]
 	e.names = e.names[:0]
 	for k, v := range props {
-		if v != nil {
+		if v != nil && (e.keep == nil || e.keep[k]) {
 			e.names = append(e.names, k)
 		}
 	}

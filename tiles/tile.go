@@ -24,12 +24,19 @@ const ctxEvery = 512
 
 // buildTile encodes the features of layers that fall in tile t, one MVT layer
 // per data layer, named by its id. It returns nil when no feature is left.
+//
+// Each layer is built with its own tile options: a layer outside its zoom
+// range adds nothing, and its properties and simplification are its own.
 func buildTile(ctx context.Context, layers []*catalog.Layer, t maptile.Tile, extent, buffer uint32) ([]byte, error) {
 	tb := newTileBuilder(t, float64(extent), float64(buffer))
 	query := tb.wgs84Bound()
 	var out []byte
 	var idx []int
 	for _, l := range layers {
+		if !inZoomRange(l.Info.Tiles, int(t.Z), zoomLimit) {
+			continue
+		}
+		tb.setLayer(l.Info.Tiles)
 		idx = idx[:0]
 		l.Search(query, func(i int, _ *geo.Feature) bool {
 			idx = append(idx, i)
@@ -39,6 +46,7 @@ func buildTile(ctx context.Context, layers []*catalog.Layer, t maptile.Tile, ext
 		// and the same drawing order in every tile.
 		slices.Sort(idx)
 		enc := newLayerEncoder(l.Info.ID, extent)
+		enc.keep = keepSet(l.Info.Tiles.Properties)
 		for n, i := range idx {
 			if n%ctxEvery == 0 {
 				if err := ctx.Err(); err != nil {
@@ -60,18 +68,46 @@ type tileBuilder struct {
 	// box is the tile plus its buffer in tile coordinates.
 	box  orb.Bound
 	simp *simplify.DouglasPeuckerSimplifier
+	// keepSmall keeps features that round to nothing, as a unit mark.
+	keepSmall bool
+
+	// For rings longer than bigRing (big.go): the box and a unit more in
+	// longitude and latitude, degrees per unit, and how close in degrees a
+	// vertex may be to the last one kept.
+	runQuery         orb.Bound
+	degLon, degLat   float64
+	thinLon, thinLat float64
 }
 
 func newTileBuilder(t maptile.Tile, extent, buffer float64) *tileBuilder {
-	return &tileBuilder{
+	tb := &tileBuilder{
 		tile:   t,
 		extent: extent,
 		box:    orb.Bound{Min: orb.Point{-buffer, -buffer}, Max: orb.Point{extent + buffer, extent + buffer}},
-		// One unit at extent 4096, a sixteenth of a pixel of a 256-pixel
-		// tile: about as far as rounding moves a point, so nothing visible
-		// changes while the near-collinear points of dense data go.
-		simp: simplify.DouglasPeucker(extent / 4096),
 	}
+	tb.runQuery = tb.wgs84(tb.box.Pad(1))
+	// Degrees per unit, taking latitude at the tile's edge nearer the
+	// pole, where a degree of latitude spans the most units.
+	tb.degLon = 360 / (math.Exp2(float64(t.Z)) * extent)
+	lat := math.Min(maxLat, math.Max(math.Abs(tb.runQuery.Min[1]), math.Abs(tb.runQuery.Max[1])))
+	tb.degLat = tb.degLon * math.Cos(lat*math.Pi/180)
+	tb.setLayer(catalog.TileOptions{})
+	return tb
+}
+
+// setLayer applies a layer's tile options to the features that follow.
+func (tb *tileBuilder) setLayer(o catalog.TileOptions) {
+	f := o.Simplify
+	if f == 0 {
+		f = 1
+	}
+	// One unit at extent 4096, a sixteenth of a pixel of a 256-pixel tile:
+	// about as far as rounding moves a point, so nothing visible changes
+	// while the near-collinear points of dense data go.
+	tol := f * tb.extent / 4096
+	tb.simp = simplify.DouglasPeucker(tol)
+	tb.keepSmall = o.KeepSmall
+	tb.thinLon, tb.thinLat = tol*tb.degLon, tol*tb.degLat
 }
 
 // add encodes a feature's geometry into enc if any of it falls in the tile.
@@ -90,7 +126,10 @@ func (tb *tileBuilder) add(enc *layerEncoder, id uint64, g orb.Geometry, props m
 }
 
 // wgs84Bound is the tile plus its buffer in longitude and latitude.
-func (tb *tileBuilder) wgs84Bound() orb.Bound {
+func (tb *tileBuilder) wgs84Bound() orb.Bound { return tb.wgs84(tb.box) }
+
+// wgs84 is a bound in tile coordinates in longitude and latitude.
+func (tb *tileBuilder) wgs84(box orb.Bound) orb.Bound {
 	n := math.Exp2(float64(tb.tile.Z))
 	lon := func(px float64) float64 { return (px/tb.extent+float64(tb.tile.X))/n*360 - 180 }
 	lat := func(py float64) float64 {
@@ -98,8 +137,8 @@ func (tb *tileBuilder) wgs84Bound() orb.Bound {
 		return math.Max(-90, math.Min(90, math.Atan(math.Sinh(y))*180/math.Pi))
 	}
 	return orb.Bound{
-		Min: orb.Point{lon(tb.box.Min[0]), lat(tb.box.Max[1])},
-		Max: orb.Point{lon(tb.box.Max[0]), lat(tb.box.Min[1])},
+		Min: orb.Point{lon(box.Min[0]), lat(box.Max[1])},
+		Max: orb.Point{lon(box.Max[0]), lat(box.Min[1])},
 	}
 }
 
@@ -177,11 +216,29 @@ func (tb *tileBuilder) tileBound(b orb.Bound) orb.Bound {
 func (tb *tileBuilder) lines(mls orb.MultiLineString) orb.MultiLineString {
 	var out orb.MultiLineString
 	for _, ls := range mls {
-		b := tb.tileBound(ls.Bound())
-		if !b.Intersects(tb.box) || collapses(b, false) {
+		var pl orb.LineString
+		var b orb.Bound
+		if len(ls) > bigRing {
+			// See big.go: the chords that stand for runs outside the box
+			// stay outside it, so the clipped parts are the same.
+			var lb orb.Bound
+			pl, lb, _ = tb.reduce(ls)
+			b = tb.tileBound(lb)
+		} else {
+			b = tb.tileBound(ls.Bound())
+		}
+		if !b.Intersects(tb.box) {
 			continue
 		}
-		pl := orb.LineString(tb.projectLine(ls))
+		if collapses(b, false) {
+			if tb.keepSmall && tb.box.Contains(b.Center()) {
+				out = append(out, orb.LineString(unitMark(b, false)))
+			}
+			continue
+		}
+		if pl == nil {
+			pl = tb.projectLine(ls)
+		}
 		parts := orb.MultiLineString{pl}
 		if !insideBox(tb.box, b) {
 			parts = clip.LineString(tb.box, pl)
@@ -199,16 +256,29 @@ func (tb *tileBuilder) polygons(mp orb.MultiPolygon) orb.MultiPolygon {
 		if len(p) == 0 {
 			continue
 		}
-		b := tb.tileBound(p[0].Bound())
-		if !b.Intersects(tb.box) || collapses(b, true) {
+		var pp orb.Polygon
+		var b orb.Bound
+		if isBig(p) {
+			if pp, b = tb.bigPolygon(p); pp == nil {
+				continue
+			}
+		} else if b = tb.tileBound(p[0].Bound()); !b.Intersects(tb.box) {
 			continue
 		}
-		pp := make(orb.Polygon, len(p))
-		for i, r := range p {
-			pp[i] = orb.Ring(tb.projectLine(r))
-		}
-		if pp = orient(pp); pp == nil {
+		if collapses(b, true) {
+			if tb.keepSmall && tb.box.Contains(b.Center()) {
+				out = append(out, orb.Polygon{unitMark(b, true)})
+			}
 			continue
+		}
+		if pp == nil {
+			pp = make(orb.Polygon, len(p))
+			for i, r := range p {
+				pp[i] = orb.Ring(tb.projectLine(r))
+			}
+			if pp = orient(pp); pp == nil {
+				continue
+			}
 		}
 		parts := orb.MultiPolygon{pp}
 		if !insideBox(tb.box, b) {
@@ -237,4 +307,15 @@ func collapses(b orb.Bound, polygon bool) bool {
 
 func insideBox(box, b orb.Bound) bool {
 	return b.Min[0] > box.Min[0] && b.Max[0] < box.Max[0] && b.Min[1] > box.Min[1] && b.Max[1] < box.Max[1]
+}
+
+// unitMark stands for a feature with bound b that rounds to nothing, for
+// layers that keep small features: a unit square, or for a line a unit
+// segment, at the rounded corner of b.
+func unitMark(b orb.Bound, polygon bool) orb.Ring {
+	c := orb.Point{math.Round(b.Min[0]), math.Round(b.Min[1])}
+	if !polygon {
+		return orb.Ring{c, {c[0] + 1, c[1]}}
+	}
+	return orb.Ring{c, {c[0] + 1, c[1]}, {c[0] + 1, c[1] + 1}, {c[0], c[1] + 1}, c}
 }

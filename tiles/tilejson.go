@@ -61,8 +61,6 @@ func (h *Handler) tileJSON(c echo.Context) error {
 		TileJSON: "3.0.0",
 		Scheme:   "xyz",
 		Tiles:    []string{origin(c) + "/tiles/" + list + "/{z}/{x}/{y}.mvt"},
-		MinZoom:  0,
-		MaxZoom:  h.opts.MaxZoom,
 	}
 	var names, attributions []string
 	for _, l := range layers {
@@ -73,14 +71,21 @@ func (h *Handler) tileJSON(c echo.Context) error {
 		if a := html.EscapeString(info.Attribution); a != "" && !slices.Contains(attributions, a) {
 			attributions = append(attributions, a)
 		}
+		keep := keepSet(info.Tiles.Properties)
 		fields := make(map[string]string, len(info.Fields))
 		for _, f := range info.Fields {
-			fields[f.Name] = fieldType(f.Type)
+			if keep == nil || keep[f.Name] {
+				fields[f.Name] = fieldType(f.Type)
+			}
 		}
+		lo, hi := zoomRange(info.Tiles, h.opts.MaxZoom)
 		tj.VectorLayers = append(tj.VectorLayers, vectorLayer{
 			ID: info.ID, Description: cmp.Or(info.Description, info.Title),
-			MinZoom: 0, MaxZoom: h.opts.MaxZoom, Fields: fields,
+			MinZoom: lo, MaxZoom: hi, Fields: fields,
 		})
+	}
+	if lo, hi, ok := listZoomRange(layers, h.opts.MaxZoom); ok {
+		tj.MinZoom, tj.MaxZoom = lo, hi
 	}
 	tj.Name = strings.Join(names, ", ")
 	tj.Attribution = strings.Join(attributions, " | ")
@@ -88,6 +93,7 @@ func (h *Handler) tileJSON(c echo.Context) error {
 		tj.Description = layers[0].Info.Description
 	}
 	tj.Bounds, tj.Center = h.extent(layers)
+	tj.Center[2] = math.Max(float64(tj.MinZoom), math.Min(float64(tj.MaxZoom), tj.Center[2]))
 	return h.writeJSON(c, tj)
 }
 
