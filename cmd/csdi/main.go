@@ -21,13 +21,26 @@ import (
 var version = ""
 
 const usage = `usage:
-  csdi serve  [--addr 127.0.0.1:8080] [--db URL] [--data DIR] [--seed DIR]
-  csdi import [--db URL] [--data DIR] --layer ID [--title TEXT] [--title-zh TEXT] FILE
-  csdi layers [list | show ID | delete ID] [--db URL] [--data DIR]
+  csdi serve  [--addr 127.0.0.1:8080] [--db URL] [--data DIR] [--seed DIR] [--max-upload-mb 1024]
+  csdi import [--db URL] [--data DIR] --layer ID [--title TEXT] [--title-zh TEXT]
+              [--description TEXT] [--description-zh TEXT] [--attribution TEXT]
+              [--department NAME] [--crs CRS] [--source-layer NAME] [--encoding ENC]
+              [--x COL --y COL | --geometry COL] [--strict] FILE
+  csdi layers [list | show ID | history ID | rollback ID VERSION | delete ID] [--db URL] [--data DIR]
+  csdi token  [create --department NAME | revoke TOKEN] [--db URL] [--data DIR]
   csdi version
 
 --db defaults to $CSDI_DATABASE_URL; with neither, the embedded GeoPackage
 store in --data (default ./data) is used.
+
+import reads GeoJSON, shapefiles (loose or zipped), GeoPackage, CSV, KML/KMZ,
+GML and FlatGeobuf, whatever the file is called, in WGS84 or HK1980 Grid.
+Geometries are checked and repaired where that is faithful; features that
+cannot be repaired are left out and reported (with --strict, the import
+fails and changes nothing). A file of several layers (GeoPackage tables,
+shapefiles in one zip) is imported into one layer each, named ID_<name>
+(<name> lower-cased, other characters than a-z 0-9 _ made _); --source-layer
+imports only the one named, as ID.
 `
 
 func main() {
@@ -55,6 +68,8 @@ func run(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger)
 		return importCmd(ctx, args[1:], stdout, log)
 	case "layers":
 		return layersCmd(ctx, args[1:], stdout, log)
+	case "token":
+		return tokenCmd(ctx, args[1:], stdout, log)
 	case "version":
 		fmt.Fprintln(stdout, "csdi", buildVersion())
 		return nil

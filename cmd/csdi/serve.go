@@ -19,6 +19,7 @@ import (
 	"github.com/csdi-hk/csdi/catalog"
 	"github.com/csdi-hk/csdi/catalog/postgis"
 	"github.com/csdi-hk/csdi/features"
+	"github.com/csdi-hk/csdi/importers/upload"
 	"github.com/csdi-hk/csdi/tiles"
 	webmap "github.com/csdi-hk/csdi/web-map"
 )
@@ -31,6 +32,7 @@ func serveCmd(ctx context.Context, args []string, log *slog.Logger) error {
 	seed := fs.String("seed", "", "folder with layers.json: layers imported when the store is empty")
 	tileCacheMB := fs.Int("tile-cache-mb", 256, "memory for built vector tiles, in MB; 0 turns the tile cache off")
 	tileMaxAge := fs.Duration("tile-max-age", 5*time.Minute, "how long browsers and proxies may reuse a tile, TileJSON or style; 0 makes them revalidate every time")
+	maxUploadMB := fs.Int64("max-upload-mb", upload.DefaultMaxBytes>>20, "largest file the upload API accepts, in MB")
 	if pos, err := parse(fs, args); err != nil {
 		return err
 	} else if len(pos) > 0 {
@@ -61,7 +63,9 @@ func serveCmd(ctx context.Context, args []string, log *slog.Logger) error {
 	th := tiles.NewHandler(cat, tileOpts)
 	// The catalog holds one callback; the tile cache is its only user.
 	cat.OnChange(th.Invalidate)
-	srv := newServer(cat, th, log)
+	up := upload.New(cat, upload.Options{MaxBytes: *maxUploadMB << 20, Log: log})
+	defer up.Close() // before the deferred store.Close: running imports end first
+	srv := newServer(cat, th, up, log)
 	log.Info("csdi listening", "addr", "http://"+ln.Addr().String(), "store", where, "version", buildVersion())
 
 	// Layers load after the listener is up so that /healthz answers at once
@@ -163,14 +167,15 @@ func followChanges(ctx context.Context, pg *postgis.Store, cat *catalog.Catalog,
 }
 
 // newServer wires every surface onto one router.
-func newServer(cat *catalog.Catalog, th *tiles.Handler, log *slog.Logger) *http.Server {
+func newServer(cat *catalog.Catalog, th *tiles.Handler, up *upload.Handler, log *slog.Logger) *http.Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	m := newMetrics()
 	e.Use(m.middleware, middleware.Recover(), requestLog(log))
 
 	th.Register(e)
-	features.NewHandler(cat, features.Options{Log: log}).Register(e)
+	features.NewHandler(cat, features.Options{Log: log, Tiles: true}).Register(e)
+	up.Register(e)
 	e.GET("/api/layers", func(c echo.Context) error { return c.JSON(http.StatusOK, layerList(cat)) })
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
 	e.GET("/readyz", func(c echo.Context) error {
