@@ -13,6 +13,7 @@ import (
 
 	"github.com/csdi-hk/csdi/geo"
 	"github.com/csdi-hk/csdi/geo/crs"
+	"github.com/csdi-hk/csdi/geo/gpkgbin"
 )
 
 // gpkgTable is one feature table of a GeoPackage.
@@ -338,44 +339,15 @@ func parseDeclaredTime(s string) (time.Time, bool) {
 
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
-// GeoPackage binary header flags (GeoPackage 1.3, 2.1.3.1.1).
-const (
-	gpkgEmpty    = 1 << 4
-	gpkgExtended = 1 << 5
-)
-
-// gpkgGeometry decodes a GeoPackage geometry blob: the "GP" header with
-// its optional envelope, which is skipped, then WKB. The header's srs_id
-// is not read: the table's, from gpkg_geometry_columns, is the one that
-// counts.
+// gpkgGeometry decodes a GeoPackage geometry blob. The header's srs_id is
+// not read: the table's, from gpkg_geometry_columns, is the one that counts.
 func gpkgGeometry(b []byte) (orb.Geometry, error) {
-	if len(b) < 8 || b[0] != 'G' || b[1] != 'P' {
-		return nil, errors.New("not a GeoPackage geometry: no \"GP\" header")
+	body, empty, err := gpkgbin.Split(b)
+	if err != nil {
+		return nil, err
 	}
-	if b[2] != 0 {
-		return nil, fmt.Errorf("GeoPackage geometry version %d; only 0 (version 1) is known", b[2])
-	}
-	flags := b[3]
-	if flags&gpkgExtended != 0 {
-		return nil, errors.New("extended GeoPackage geometry types are not supported")
-	}
-	var envelope int
-	switch e := (flags >> 1) & 7; e {
-	case 0:
-	case 1:
-		envelope = 32
-	case 2, 3:
-		envelope = 48
-	case 4:
-		envelope = 64
-	default:
-		return nil, fmt.Errorf("invalid envelope indicator %d in the GeoPackage geometry header", e)
-	}
-	if flags&gpkgEmpty != 0 {
+	if empty {
 		return nil, errors.New("empty geometry")
 	}
-	if len(b) < 8+envelope {
-		return nil, fmt.Errorf("truncated GeoPackage geometry: %d bytes, shorter than its %d-byte header", len(b), 8+envelope)
-	}
-	return parseWKB(b[8+envelope:])
+	return parseWKB(body)
 }
