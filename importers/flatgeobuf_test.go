@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -169,18 +168,12 @@ func TestFlatGeobufErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 			got, errs := featureErrors(srcs[0])
-			if tt.want == "" {
-				if len(errs) > 0 {
-					t.Fatal(errs)
-				}
-			} else {
-				if len(errs) == 0 || !strings.Contains(errs[0].Error(), tt.want) || !strings.HasPrefix(errs[0].Error(), p) {
-					t.Fatalf("errors = %v, want one starting with the file name, containing %q", errs, tt.want)
-				}
-				var fe *FeatureError
-				if isFE := errors.As(errs[0], &fe); isFE != (tt.row > 0) || (isFE && fe.Row != tt.row) {
-					t.Errorf("error %v: FeatureError %v, want row %d", errs[0], isFE, tt.row)
-				}
+			if tt.want != "" {
+				checkFirstError(t, p, got, errs, tt.want, tt.row, tt.read)
+				return
+			}
+			if len(errs) > 0 {
+				t.Fatal(errs)
 			}
 			if len(got) != tt.read {
 				t.Errorf("%d features read, want %d", len(got), tt.read)

@@ -2,7 +2,6 @@ package importers
 
 import (
 	"bytes"
-	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -159,25 +158,7 @@ func TestKML(t *testing.T) {
 			if len(errs) > 0 {
 				t.Fatal(errs)
 			}
-			if len(got) != len(tt.ids) {
-				t.Fatalf("%d features, want %d", len(got), len(tt.ids))
-			}
-			for i, f := range got {
-				if f.ID != tt.ids[i] {
-					t.Errorf("feature %d: id %d, want %d", i+1, f.ID, tt.ids[i])
-				}
-				if !orb.Equal(f.Geometry, tt.geoms[i]) {
-					t.Errorf("feature %d: geometry %#v, want %#v", i+1, f.Geometry, tt.geoms[i])
-				}
-				if len(f.Properties) != len(tt.props[i]) {
-					t.Errorf("feature %d: properties %v, want %v", i+1, f.Properties, tt.props[i])
-				}
-				for k, want := range tt.props[i] {
-					if g, ok := f.Properties[k]; !ok || !sameValue(g, want) {
-						t.Errorf("feature %d: %s = %#v, want %#v", i+1, k, g, want)
-					}
-				}
-			}
+			checkFeatures(t, got, tt.ids, tt.geoms, tt.props)
 		})
 	}
 }
@@ -205,16 +186,7 @@ func TestKMLErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, errs := collectKML(tt.doc, Options{})
-			if len(errs) == 0 || !strings.Contains(errs[0].Error(), tt.want) || !strings.HasPrefix(errs[0].Error(), "in.kml") {
-				t.Fatalf("errors = %v, want one starting with the file name, containing %q", errs, tt.want)
-			}
-			var fe *FeatureError
-			if isFE := errors.As(errs[0], &fe); isFE != (tt.row > 0) || (isFE && fe.Row != tt.row) {
-				t.Errorf("error %v: FeatureError %v, want row %d", errs[0], isFE, tt.row)
-			}
-			if len(got) != tt.read {
-				t.Errorf("%d features read, want %d", len(got), tt.read)
-			}
+			checkFirstError(t, "in.kml", got, errs, tt.want, tt.row, tt.read)
 		})
 	}
 }
