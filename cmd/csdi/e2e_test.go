@@ -341,11 +341,21 @@ func TestViewer(t *testing.T) {
 		}
 		t.Skip("web-map/node_modules/playwright-core missing: run make build")
 	}
-	srv := startServer(t, "--data", t.TempDir(), "--seed", sampleDir)
+	data := t.TempDir()
+	// A department's token for the upload form, made before the server
+	// starts, as an administrator would.
+	token, err := csdi(t, "token", "create", "--department", "Lands Department", "--data", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uploaded := writeTemp(t, "uploaded.geojson", `{"type":"FeatureCollection","features":[
+{"type":"Feature","id":1,"geometry":{"type":"Point","coordinates":[114.172,22.298]},"properties":{"name":"上載測試 one"}},
+{"type":"Feature","id":2,"geometry":{"type":"Point","coordinates":[114.158,22.281]},"properties":{"name":"上載測試 two"}}]}`)
+	srv := startServer(t, "--data", data, "--seed", sampleDir)
 	shot := filepath.Join(os.TempDir(), "csdi-viewer.png")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, node, "../../web-map/e2e/viewer.mjs", srv.url, shot).CombinedOutput()
+	out, err := exec.CommandContext(ctx, node, "../../web-map/e2e/viewer.mjs", srv.url, shot, strings.TrimSpace(token), uploaded).CombinedOutput()
 	if err != nil {
 		t.Fatalf("viewer test: %v\n%s", err, out)
 	}

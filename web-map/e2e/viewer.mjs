@@ -1,12 +1,16 @@
 // Browser test of the map viewer, driven through Debian's Chromium.
 //
-//   node web-map/e2e/viewer.mjs <baseURL> <screenshot.png>
+//   node web-map/e2e/viewer.mjs <baseURL> <screenshot.png> [<token> <file.geojson>]
 //
 // Opens the viewer, waits until every layer with features has drawn some,
 // clicks a point or polygon feature and checks the popup shows its
 // attributes, writes a screenshot (popup open), then unticks that layer and
-// checks its features are gone and come back when ticked again. Prints the
-// screenshot path; exits 1 with the reason on any failure.
+// checks its features are gone and come back when ticked again. With a
+// department token and a file, it then uploads the file through the form
+// as the layer "uploaded": a wrong token first, which must be refused with
+// nothing changed, then the right one, after which the viewer must list the
+// new layer and draw its features. Prints the screenshot path; exits 1 with
+// the reason on any failure.
 //
 // Never downloads a browser: it runs /usr/bin/chromium (or $CHROMIUM).
 import { chromium } from 'playwright-core';
@@ -25,9 +29,9 @@ const ARGS = [
   '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
 ];
 
-const [baseURL, shotArg] = process.argv.slice(2);
-if (!baseURL || !shotArg) {
-  console.error('usage: node viewer.mjs <baseURL> <screenshot.png>');
+const [baseURL, shotArg, token, uploadFile] = process.argv.slice(2);
+if (!baseURL || !shotArg || (token && !uploadFile)) {
+  console.error('usage: node viewer.mjs <baseURL> <screenshot.png> [<token> <file.geojson>]');
   process.exit(2);
 }
 const shot = resolve(shotArg);
@@ -183,7 +187,58 @@ async function run(page, problems) {
   await waitFor(page, `layer ${target.layer} to come back after ticking it`, (ids) =>
     window.csdiMap.queryRenderedFeatures({ layers: ids }).length > 0, layer.styleLayers);
 
+  if (token) await upload(page, problems);
   check(problems.length === 0, `the page reported problems:\n  ${problems.join('\n  ')}`);
+}
+
+// Drives the upload form: a wrong token, then the right one.
+async function upload(page, problems) {
+  const id = 'uploaded';
+  await page.locator('#upload summary').click();
+  const form = page.locator('#upload-form');
+  await form.locator('input[name=id]').fill(id);
+  await form.locator('input[name=title]').fill('Uploaded in the browser');
+  await form.locator('input[name=file]').setInputFiles(resolve(uploadFile));
+
+  await form.locator('input[name=token]').fill('not-a-token');
+  await form.locator('button[type=submit]').click();
+  const refused = await waitFor(page, 'the upload with a wrong token to be refused',
+    () => document.querySelector('#upload-status.error')?.textContent);
+  check(refused.includes('HTTP 401'), `a wrong token was not refused with 401; the form says: ${refused}`);
+  // The browser reports the refusal it was meant to get; nothing else may be.
+  for (let i = problems.length - 1; i >= 0; i--) {
+    if (/401/.test(problems[i])) problems.splice(i, 1);
+  }
+  const listed = await page.evaluate(async (id) => (await (await fetch('/api/layers')).json()).some((l) => l.id === id), id);
+  check(!listed, 'the refused upload created the layer anyway');
+
+  await form.locator('input[name=token]').fill(token);
+  const reloaded = page.waitForEvent('load', { timeout: TIMEOUT });
+  await form.locator('button[type=submit]').click();
+  try {
+    await reloaded;
+  } catch {
+    const said = await page.locator('#upload-status').textContent().catch(() => '');
+    throw new Failure(`the viewer did not reload after the upload; the form says: ${said}`);
+  }
+  // Tile requests in flight when the page reloaded were cut short on purpose.
+  for (let i = problems.length - 1; i >= 0; i--) {
+    if (/ERR_ABORTED/.test(problems[i])) problems.splice(i, 1);
+  }
+  const state = await waitFor(page, 'the viewer to be ready after the upload',
+    () => window.csdiReady === true ? 'ready' : window.csdiError ? `error: ${window.csdiError}` : false);
+  check(state === 'ready', `viewer failed after the upload: ${state}`);
+  const report = await page.locator('#upload-status').textContent();
+  check(/features imported/.test(report) && !/rejected [1-9]/.test(report), `the upload's report reads: ${report}`);
+  check(await page.locator(`#layers li[data-layer="${id}"]`).count() === 1, `the uploaded layer ${id} is not in the layer list`);
+  await waitFor(page, `the uploaded layer ${id} to draw its features`, (id) => {
+    const map = window.csdiMap;
+    const ids = map.getStyle().layers.filter((l) => l.source === id).map((l) => l.id);
+    return ids.length > 0 && map.queryRenderedFeatures({ layers: ids }).length > 0;
+  }, id);
+  const after = shot.replace(/\.png$/, '') + '-upload.png';
+  await page.screenshot({ path: after });
+  console.error(`uploaded ${uploadFile} as ${id}: ${report.split('\n')[0]}; screenshot ${after}`);
 }
 
 const watchdog = setTimeout(() => {

@@ -129,6 +129,92 @@ function colorOf(map, styleLayer) {
   return typeof c === 'string' ? c : '#7f7f7f';
 }
 
+// The upload form: a department's token and a file make a new layer
+// (POST /api/layers) or, for a layer id that exists, its next version
+// (PUT /api/layers/{id}/data). The import runs on the server; the form
+// follows its job until the report, then reloads the viewer so the new
+// version draws, and shows the report again after the reload.
+const UPLOAD_RESULT = 'csdi-upload-result';
+
+function reportText(job) {
+  const r = job.report || {};
+  const lines = [];
+  if (job.state === 'done') {
+    lines.push(`Layer ${job.layer}: ${Number(r.imported || 0).toLocaleString('en')} features imported 已匯入` +
+      (r.version ? ` (version ${r.version})` : ''));
+  } else {
+    lines.push(`Layer ${job.layer}: import failed 匯入失敗: ${job.error || r.error || 'unknown error'}`);
+  }
+  if (r.read !== undefined) lines.push(`read ${r.read}, repaired ${r.repaired || 0}, rejected ${r.rejected || 0}; ${r.format || ''} in ${r.source_crs || '?'}`);
+  for (const p of (r.rejects || []).slice(0, 5)) lines.push(`  feature ${p.feature}: ${p.reason}`);
+  return lines.join('\n');
+}
+
+function setupUpload(byId) {
+  const form = document.getElementById('upload-form');
+  const out = document.getElementById('upload-status');
+  const show = (text, isError = false) => {
+    out.textContent = text;
+    out.classList.toggle('error', isError);
+  };
+  form.elements.token.value = sessionStorage.getItem('csdi-token') || '';
+  const last = sessionStorage.getItem(UPLOAD_RESULT);
+  if (last) {
+    sessionStorage.removeItem(UPLOAD_RESULT);
+    document.getElementById('upload').open = true;
+    show(last);
+  }
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const token = form.elements.token.value.trim();
+    const id = form.elements.id.value.trim();
+    const body = new FormData();
+    for (const name of ['title', 'title_zh', 'crs']) {
+      const v = form.elements[name].value.trim();
+      if (v) body.append(name, v);
+    }
+    if (form.elements.strict.checked) body.append('strict', 'true');
+    const exists = byId.has(id);
+    if (!exists) body.append('id', id);
+    body.append('file', form.elements.file.files[0]);
+    const url = exists ? `/api/layers/${encodeURIComponent(id)}/data` : '/api/layers';
+    const button = form.querySelector('button');
+    button.disabled = true;
+    try {
+      show(exists ? `Uploading new data for ${id}… 上載中…` : `Uploading ${id}… 上載中…`);
+      const res = await fetch(url, { method: exists ? 'PUT' : 'POST', body, headers: { Authorization: `Bearer ${token}` } });
+      const answer = await res.json().catch(() => ({}));
+      if (res.status !== 202) {
+        show(`Upload refused (HTTP ${res.status}) 上載被拒: ${answer.error || res.statusText}`, true);
+        return;
+      }
+      sessionStorage.setItem('csdi-token', token);
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 400));
+        const jr = await fetch(`/api/imports/${encodeURIComponent(answer.job)}`);
+        if (!jr.ok) throw new Error(`GET /api/imports/${answer.job}: HTTP ${jr.status}`);
+        const job = await jr.json();
+        if (job.state === 'done') {
+          sessionStorage.setItem(UPLOAD_RESULT, reportText(job));
+          location.reload();
+          return;
+        }
+        if (job.state === 'failed') {
+          show(reportText(job), true);
+          return;
+        }
+        const p = job.progress || {};
+        const pct = p.size && p.bytes ? ` ${Math.round((100 * p.bytes) / p.size)}%` : '';
+        show(`${job.state} ${p.stage || ''}${pct}: ${Number(p.read || 0).toLocaleString('en')} features read 已讀取`);
+      }
+    } catch (err) {
+      show(`Upload failed 上載失敗: ${err.message}`, true);
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
 async function main() {
   const maplibregl = window.maplibregl;
   if (!maplibregl) {
@@ -138,6 +224,7 @@ async function main() {
   }
   const layers = await fetchLayers();
   const byId = new Map(layers.map((l) => [l.id, l]));
+  setupUpload(byId);
   const style = layers.length ? await fetchStyle(layers) : EMPTY_STYLE;
   const hasHash = /^#\d/.test(location.hash);
   const map = new maplibregl.Map({
