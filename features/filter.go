@@ -17,21 +17,15 @@ import (
 // filtersAvailable turns on the filter parameters of Part 3.
 const filtersAvailable = true
 
-// filterClasses are the conformance classes of filtering with CQL2 that
-// the cql2 package implements, spelled as clients look for them.
+// filterClasses are the conformance classes of filtering with CQL2: those
+// of Part 3 and every CQL2 class the cql2 package implements, spelled as
+// clients look for them.
 func filterClasses() []string {
-	const (
-		part3 = "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/"
-		cql   = "http://www.opengis.net/spec/cql2/1.0/conf/"
-	)
-	return []string{
-		part3 + "filter", part3 + "features-filter",
-		cql + "cql2-text", cql + "cql2-json",
-		cql + "basic-cql2", cql + "advanced-comparison-operators", cql + "case-insensitive-comparison",
-		cql + "basic-spatial-functions", cql + "spatial-functions", cql + "temporal-functions",
+	const part3 = "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/"
+	return append([]string{part3 + "filter", part3 + "features-filter",
 		// The draft name under which QGIS turns spatial filters on.
-		cql + "basic-spatial-operators",
-	}
+		"http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-operators"},
+		cql2.Conformance()...)
 }
 
 // filter is a parsed CQL2 filter (Part 3), its geometries in WGS84.

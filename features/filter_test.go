@@ -2,6 +2,8 @@ package features
 
 import (
 	"fmt"
+	"math"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -10,6 +12,8 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"github.com/csdi-hk/csdi/catalog"
+	"github.com/csdi-hk/csdi/geo"
 	"github.com/csdi-hk/csdi/geo/crs"
 )
 
@@ -26,6 +30,11 @@ var wantFilterClasses = []string{
 	"http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
 	"http://www.opengis.net/spec/cql2/1.0/conf/temporal-functions",
 	"http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-operators",
+	// Tested below: ACCENTI, two properties compared, and spatial
+	// functions with every kind of geometry literal.
+	"http://www.opengis.net/spec/cql2/1.0/conf/accent-insensitive-comparison",
+	"http://www.opengis.net/spec/cql2/1.0/conf/property-property",
+	"http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
 }
 
 func TestFilter(t *testing.T) {
@@ -61,6 +70,16 @@ func TestFilter(t *testing.T) {
 		{"toilets", `name_tc LIKE '公廁 1%'`, "", "", func(p map[string]any) bool { return strings.HasPrefix(p["name_tc"].(string), "公廁 1") }},
 		{"toilets", `seats IN (1, 2)`, "", "", func(p map[string]any) bool { return seats(p) == 1 || seats(p) == 2 }},
 		{"toilets", `CASEI(name_en) LIKE CASEI('TOILET 1_,%')`, "", "", func(p map[string]any) bool { return j(p) >= 10 && j(p) <= 19 }},
+		{"toilets", `ACCENTI(CASEI(name_en)) LIKE ACCENTI(CASEI('TÓILËT 1_,%'))`, "", "", func(p map[string]any) bool { return j(p) >= 10 && j(p) <= 19 }},
+		{"toilets", `rating > seats AND T_AFTER(inspected, opened)`, "", "", func(p map[string]any) bool {
+			return p["seats"] != nil && p["rating"].(float64) > float64(seats(p))
+		}},
+		{"toilets", `{"op":"<","args":[{"property":"rating"},{"property":"seats"}]}`, "cql2-json", "", func(p map[string]any) bool {
+			return p["seats"] != nil && p["rating"].(float64) < float64(seats(p))
+		}},
+		{"hk_areas", `S_INTERSECTS(geometry, LINESTRING(114.155 22.27, 114.155 22.29))`, "", "", func(p map[string]any) bool { return p["名稱"] == "區域 1" }},
+		{"hk_areas", `S_INTERSECTS(geometry, MULTIPOLYGON(((114.19 22.24,114.21 22.24,114.21 22.26,114.19 22.24)),((113.94 22.49,113.96 22.49,113.96 22.51,113.94 22.49))))`, "", "", func(p map[string]any) bool { return p["名稱"] == "區域 6" }},
+		{"hk_areas", `S_CROSSES(geometry, MULTILINESTRING((114.14 22.31, 114.14 22.33),(114.0 22.0, 114.0 22.1)))`, "", "", func(p map[string]any) bool { return p["名稱"] == "區域 4" }},
 		{"toilets", `opened < DATE('2020-01-10')`, "", "", func(p map[string]any) bool { return j(p) < 9 }},
 		{"toilets", `T_AFTER(inspected, TIMESTAMP('2024-05-16T00:00:00Z'))`, "", "", func(p map[string]any) bool {
 			return p["inspected"].(time.Time).After(time.Date(2024, 5, 16, 0, 0, 0, 0, time.UTC))
@@ -145,5 +164,46 @@ func TestFilterErrors(t *testing.T) {
 				t.Errorf("%s: error %q does not mention %s", tc.query, desc, n)
 			}
 		}
+	}
+}
+
+// TestSpatialFilterNarrows checks that a spatial filter is answered
+// through the layer's R-tree: on 200,000 points, the same small box as a
+// spatial filter and as a comparison of coordinates (which must visit
+// every feature) select the same features, and the spatial one is far
+// faster. The margin is wide (the index is some 100 times faster here), so
+// that a loaded machine does not fail it, but a scan cannot pass it.
+func TestSpatialFilterNarrows(t *testing.T) {
+	const n = 200_000
+	feats := make([]geo.Feature, n)
+	for i := range feats {
+		x, y := 113.8+float64(i%500)/1000, 22.2+float64(i/500)/2000
+		feats[i] = geo.Feature{ID: uint64(i + 1), Geometry: orb.Point{x, y}, Properties: map[string]any{"x": x, "y": y}}
+	}
+	l := catalog.NewLayer(catalog.LayerInfo{ID: "lamps", Fields: []geo.Field{{Name: "x", Type: geo.Number}, {Name: "y", Type: geo.Number}}}, feats)
+	h := NewHandler(testLayers{"lamps": l}, Options{})
+	run := func(filter string) ([]int32, time.Duration) {
+		req := httptest.NewRequest("GET", "/ogc/collections/lamps/items?filter="+url.QueryEscape(filter), nil)
+		q, err := h.parseItems(req, l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		best := time.Duration(math.MaxInt64)
+		var idx []int32
+		for range 5 {
+			start := time.Now()
+			idx = match(l, &q) // no match cache
+			best = min(best, time.Since(start))
+		}
+		return idx, best
+	}
+	got, fast := run("S_INTERSECTS(geometry, BBOX(114.0, 22.3, 114.01, 22.31))")
+	want, slow := run("x >= 114.0 AND x <= 114.01 AND y >= 22.3 AND y <= 22.31")
+	if !slices.Equal(got, want) || len(want) != 11*21 {
+		t.Fatalf("the box selects %d features as a spatial filter, %d by coordinates, want %d", len(got), len(want), 11*21)
+	}
+	t.Logf("spatial filter %v, scan %v", fast, slow)
+	if fast*10 > slow {
+		t.Errorf("the spatial filter took %v, a scan of the layer %v: it does not go through the R-tree", fast, slow)
 	}
 }

@@ -270,6 +270,80 @@ func TestGDALCopy2326(t *testing.T) {
 	}
 }
 
+// TestGDALCopyServed2326 copies the Hong Kong layers out in the HK1980
+// Grid as served: GDAL 3.6's OAPIF driver cannot ask for a crs (that came
+// in 3.7), so ogr2ogr reads /items?crs=EPSG:2326 itself through its
+// GeoJSON driver, an independent parser of what the server streams. The
+// driver takes coordinates as they come, which for EPSG:2326 are in the
+// EPSG axis order, northing then easting; the axisswap step turns them
+// into the easting, northing that GDAL writes for the CRS, as 3.7 does
+// when it reads crs=EPSG:2326 through OAPIF. The copy is then compared
+// with PROJ's transform of the source (cs2cs, not geo/crs, which the
+// server itself uses, so that the two sides share no code) within 1 mm.
+// The GeoJSON driver does not follow next links, so the copy asks for
+// the largest page and the test checks that one page held the whole layer.
+// The world-wide places are left out: the HK1980 Grid is a Transverse
+// Mercator of Hong Kong and means nothing at the poles.
+func TestGDALCopyServed2326(t *testing.T) {
+	ogr2ogr := testenv.Command(t, "ogr2ogr")
+	f := newFixture(t, Options{})
+	const hk1980 = "http://www.opengis.net/def/crs/EPSG/0/2326"
+	for _, layer := range []string{"toilets", "hk_areas", "empty"} {
+		src := f.url + "/ogc/collections/" + layer + "/items?limit=10000&crs=" + url.QueryEscape(hk1980)
+		if r := getOK(t, src, "application/geo+json"); hasLink(r.json, "next") || r.header.Get("Content-Crs") != "<"+hk1980+">" {
+			t.Fatalf("%s: a next link or Content-Crs %q: the page is not the whole layer in EPSG:2326", layer, r.header.Get("Content-Crs"))
+		}
+		path := filepath.Join(t.TempDir(), layer+".json")
+		run(t, ogr2ogr, "-f", "GeoJSON", "-preserve_fid", "-s_srs", "EPSG:2326", "-t_srs", "EPSG:2326",
+			"-ct", "+proj=axisswap +order=2,1", path, "GeoJSON:"+src)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		copied, err := geojson.UnmarshalFeatureCollection(data)
+		if err != nil {
+			t.Fatalf("ogr2ogr output %s: %v", path, err)
+		}
+		want := f.want[layer]
+		if len(copied.Features) != len(want) {
+			t.Fatalf("%s: ogr2ogr copied %d features, want %d", layer, len(copied.Features), len(want))
+		}
+		if len(want) == 0 {
+			continue
+		}
+		if !strings.Contains(string(data), "EPSG::2326") {
+			t.Errorf("%s: the copy is not labelled EPSG:2326:\n%.300s", layer, data)
+		}
+		var src84 []orb.Point
+		for _, w := range want {
+			cs := coords(w.Geometry)
+			for k := 0; k < len(cs); k += 2 {
+				src84 = append(src84, orb.Point{cs[k], cs[k+1]})
+			}
+		}
+		proj := cs2cs(t, "EPSG:2326", src84) // northing, easting
+		worst, at := 0.0, 0
+		for i, w := range want {
+			if id, ok := copied.Features[i].ID.(float64); !ok || uint64(id) != w.ID {
+				t.Fatalf("%s feature %d: id %v, want %d", layer, i, copied.Features[i].ID, w.ID)
+			}
+			got := coords(copied.Features[i].Geometry)
+			if copied.Features[i].Geometry.GeoJSONType() != w.Geometry.GeoJSONType() || len(got) != len(coords(w.Geometry)) {
+				t.Fatalf("%s %d: copied as %v, want a %s", layer, w.ID, copied.Features[i].Geometry, w.Geometry.GeoJSONType())
+			}
+			for k := 0; k < len(got); k, at = k+2, at+1 {
+				p := proj[at]
+				d := max(math.Abs(got[k]-p[1]), math.Abs(got[k+1]-p[0]))
+				worst = max(worst, d)
+				if d > 1e-3 {
+					t.Fatalf("%s %d: point %d copied as E %v, N %v; PROJ says E %v, N %v", layer, w.ID, k/2, got[k], got[k+1], p[1], p[0])
+				}
+			}
+		}
+		t.Logf("%s: %d features, largest difference from PROJ %.3g m", layer, len(want), worst)
+	}
+}
+
 // supportsCRS reports whether the installed GDAL's OAPIF driver has the CRS
 // open option (GDAL 3.7 and later).
 func supportsCRS(t *testing.T) bool {

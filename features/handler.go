@@ -1,6 +1,7 @@
 // Package features serves the layers of the catalog through OGC API -
 // Features under /ogc: Part 1 (Core, GeoJSON, HTML, OpenAPI 3.0), Part 2
-// (CRS by reference) and Part 3 (queryables, filtering with CQL2).
+// (CRS by reference), Part 3 (queryables, filtering with CQL2) and the
+// sortby of Part 8 (Sorting, a draft), with its sortables.
 //
 // The package is split the way the standard is: model.go holds the
 // documents (landing page, conformance, collections, links, the streamed
@@ -98,6 +99,7 @@ func NewHandler(layers Layers, opts Options) *Handler {
 //	GET /ogc/collections                       the layers
 //	GET /ogc/collections/{id}                  one layer
 //	GET /ogc/collections/{id}/queryables       its properties, as JSON Schema
+//	GET /ogc/collections/{id}/sortables        the properties sortby takes
 //	GET /ogc/collections/{id}/items            its features, a page at a time
 //	GET /ogc/collections/{id}/items/{fid}      one feature
 func (h *Handler) Register(e *echo.Echo) {
@@ -108,6 +110,7 @@ func (h *Handler) Register(e *echo.Echo) {
 	e.GET("/ogc/collections", h.wrap(h.collections))
 	e.GET("/ogc/collections/:id", h.wrap(h.collection))
 	e.GET("/ogc/collections/:id/queryables", h.wrap(h.queryables))
+	e.GET("/ogc/collections/:id/sortables", h.wrap(h.sortables))
 	e.GET("/ogc/collections/:id/items", h.wrap(h.items))
 	e.GET("/ogc/collections/:id/items/:fid", h.wrap(h.item))
 }
@@ -246,6 +249,7 @@ func (h *Handler) collectionLinks(c echo.Context, id string) []Link {
 		{Href: link(c, p+"/items", nil), Rel: "items", Type: mediaGeoJSON, Title: "Its features as GeoJSON"},
 		{Href: link(c, p+"/items", html), Rel: "items", Type: mediaHTML, Title: "Its features as HTML"},
 		{Href: link(c, p+"/queryables", nil), Rel: relQueryables, Type: mediaSchema, Title: "The properties that can be filtered on"},
+		{Href: link(c, p+"/sortables", nil), Rel: relSortables, Type: mediaSchema, Title: "The properties that sortby takes"},
 	}
 	if h.opts.Tiles {
 		links = append(links, Link{Href: link(c, p+"/tiles", nil), Rel: relTilesetsVector, Type: mediaJSON, Title: "Vector tilesets"})
@@ -305,11 +309,24 @@ func (h *Handler) queryables(c echo.Context) error {
 	return writeJSON(c, http.StatusOK, mediaSchema, queryables(link(c, "/collections/"+l.Info.ID+"/queryables", nil), l))
 }
 
+func (h *Handler) sortables(c echo.Context) error {
+	l, err := h.layer(c)
+	if err != nil {
+		return err
+	}
+	if _, err := resource(c, false); err != nil {
+		return err
+	}
+	return writeJSON(c, http.StatusOK, mediaSchema, sortables(link(c, "/collections/"+l.Info.ID+"/sortables", nil), l))
+}
+
 func (h *Handler) items(c echo.Context) error {
 	l, err := h.layer(c)
 	if err != nil {
 		return err
 	}
+	// Part 8 finds the sortables of a sortable resource by this header.
+	c.Response().Header().Add("Link", "<"+link(c, "/collections/"+l.Info.ID+"/sortables", nil)+`>; rel="`+relSortables+`"; type="`+mediaSchema+`"`)
 	q, err := h.parseItems(c.Request(), l)
 	if err != nil {
 		return err
@@ -341,6 +358,8 @@ func (h *Handler) items(c echo.Context) error {
 	}
 	links = append(links, Link{Href: link(c, "/collections/"+l.Info.ID, nil), Rel: "collection", Type: mediaJSON, Title: "The collection"})
 	if q.format == formatHTML {
+		// The page's map draws the features in CRS84 whatever crs asks.
+		c.Response().Header().Set("Content-Crs", contentCRS(crs.CRS84))
 		return h.itemsHTML(c, l, pg, links)
 	}
 
@@ -432,6 +451,7 @@ func (h *Handler) item(c echo.Context) error {
 	links := append(docLinks(c, "/collections/"+l.Info.ID+"/items/"+fid, mediaGeoJSON, form),
 		Link{Href: link(c, "/collections/"+l.Info.ID, nil), Rel: "collection", Type: mediaJSON, Title: "The collection"})
 	if form == formatHTML {
+		c.Response().Header().Set("Content-Crs", contentCRS(crs.CRS84))
 		return h.featureHTML(c, l, f, links)
 	}
 	body, err := appendFeature(nil, f, toCRS(f.Geometry, out), l.Info.Fields, links)

@@ -98,6 +98,9 @@ func TestConformance(t *testing.T) {
 		"http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 		"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
 		"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+		"http://www.opengis.net/spec/ogcapi-features-8/1.0/conf/sortables",
+		"http://www.opengis.net/spec/ogcapi-features-8/1.0/conf/sorting",
+		"http://www.opengis.net/spec/ogcapi-features-8/1.0/conf/features-sorting",
 	}
 	want = append(want, wantFilterClasses...)
 	tiles := []string{

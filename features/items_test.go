@@ -87,6 +87,7 @@ func TestItemsDatetime(t *testing.T) {
 		// Older QGIS asks for everything this way.
 		{"0000-01-01T00:00:00Z/9999-12-31T23:59:59Z", between("", "")},
 		{"0000-01-01T00:00:00Z/2024-05-06T09:08:09Z", between("", "2024-05-06T09:08:09Z")},
+		{"2024-05-16T14:00:00Z/9999-12-31T23:59:59Z", between("2024-05-16T14:00:00Z", "")},
 		{"2024-05-06T07:08:09Z/P2D", between("2024-05-06T07:08:09Z", "2024-05-08T07:08:09Z")},
 		{"2024-05-06T07:08:09Z/PT1H30M", between("2024-05-06T07:08:09Z", "2024-05-06T08:38:09Z")},
 		{"P1D/2024-05-07T07:08:09Z", between("2024-05-06T07:08:09Z", "2024-05-07T07:08:09Z")},
@@ -258,5 +259,29 @@ func TestItemsSortBy(t *testing.T) {
 	}
 	if got := pageAll(t, f, f.url+"/ogc/collections/toilets/items?limit=10&open=true&sortby=-rating"); !slices.Equal(got, want) {
 		t.Errorf("open=true&sortby=-rating: %v, want %v", got, want)
+	}
+}
+
+// TestTemporalExtentTimeField checks that the temporal extent follows the
+// layer's designated time property, a date here, whose last day counts
+// whole; without a designation it is the first date or date-time field.
+func TestTemporalExtentTimeField(t *testing.T) {
+	for _, tc := range []struct {
+		field string
+		want  []any
+	}{
+		{"opened", []any{"2020-01-01T00:00:00Z", time.Date(2020, 1, 1+249, 23, 59, 59, 0, time.UTC).Format(time.RFC3339)}},
+		{"inspected", []any{"2024-05-06T07:08:09Z", "2024-05-16T16:08:09Z"}},
+		{"", []any{"2024-05-06T07:08:09Z", "2024-05-16T16:08:09Z"}},
+	} {
+		f := newFixture(t, Options{})
+		info, feats := toilets()
+		info.Tiles.TimeField = tc.field
+		f.layers["toilets"], _ = newLayer(t, info, feats)
+		c := getOK(t, f.url+"/ogc/collections/toilets", "application/json").json
+		got := c["extent"].(map[string]any)["temporal"].(map[string]any)["interval"].([]any)[0]
+		if !slices.Equal(got.([]any), tc.want) {
+			t.Errorf("time field %q: interval %v, want %v", tc.field, got, tc.want)
+		}
 	}
 }

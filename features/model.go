@@ -28,6 +28,7 @@ const (
 // Link relations of OGC API beyond the IANA ones.
 const (
 	relQueryables     = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+	relSortables      = "http://www.opengis.net/def/rel/ogc/1.0/sortables"
 	relTilingSchemes  = "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes"
 	relTilesetsVector = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
 )
@@ -43,6 +44,9 @@ func (h *Handler) conformsTo() []string {
 		part1 = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/"
 		part2 = "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/"
 		part3 = "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/"
+		// sortby is Part 8 (Sorting, 24-030), a draft that spells its
+		// classes 1.0; QGIS and GDAL look for none of them.
+		part8 = "http://www.opengis.net/spec/ogcapi-features-8/1.0/conf/"
 		tiles = "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/"
 	)
 	c := []string{
@@ -50,6 +54,7 @@ func (h *Handler) conformsTo() []string {
 		part2 + "crs",
 		// Queryables as query parameters are the ?name=value filters.
 		part3 + "queryables", part3 + "queryables-query-parameters",
+		part8 + "sortables", part8 + "sorting", part8 + "features-sorting",
 	}
 	if h.filters {
 		c = append(c, filterClasses()...)

@@ -65,6 +65,9 @@ func (h *Handler) openAPI(base string, layers []*catalog.Layer) obj {
 		paths[p+"/queryables"] = get("getQueryables_"+id, "The properties of "+id+" that filters, sortby and property parameters take",
 			[]any{query("f", "Encoding of the response.", obj{"type": "string", "enum": []string{"json"}})},
 			responses("Queryables", "400", "404", "406"))
+		paths[p+"/sortables"] = get("getSortables_"+id, "The properties of "+id+" that sortby takes",
+			[]any{query("f", "Encoding of the response.", obj{"type": "string", "enum": []string{"json"}})},
+			responses("Sortables", "400", "404", "406"))
 	}
 
 	if opts.Tiles {
@@ -113,7 +116,7 @@ func (h *Handler) openAPI(base string, layers []*catalog.Layer) obj {
 			obj{"type": "string"}),
 		"sortby": query("sortby", "Order of the features: queryable properties, each + (ascending, the default) or - (descending); ids break ties. "+
 			"Without it features come in ascending id order.",
-			obj{"type": "array", "minItems": 1, "items": obj{"type": "string", "pattern": "^[+-]?[^,]+$"}}),
+			obj{"type": "array", "minItems": 1, "items": obj{"type": "string", "pattern": `^[+-]?[^+\-\s].*$`}}),
 		"after": query("after", "Paging cursor: the id of the last feature of the previous page. "+
 			"The next and prev links set it.",
 			obj{"type": "integer", "format": "int64", "minimum": 0}),
@@ -169,6 +172,8 @@ func (h *Handler) openAPI(base string, layers []*catalog.Layer) obj {
 					obj{mediaGeoJSON: obj{"schema": ref("schemas", "featureCollectionGeoJSON")}, mediaHTML: html}),
 				"Feature": response("One feature.", obj{mediaGeoJSON: obj{"schema": ref("schemas", "featureGeoJSON")}, mediaHTML: html}),
 				"Queryables": response("The queryable properties as JSON Schema 2020-12.",
+					content(mediaSchema, obj{"type": "object"})),
+				"Sortables": response("The sortable properties as JSON Schema 2020-12.",
 					content(mediaSchema, obj{"type": "object"})),
 				"InvalidParameter": errResponse("A query parameter is unknown or has an invalid value; the description names it."),
 				"NotFound":         errResponse("No such collection or feature."),

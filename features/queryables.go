@@ -2,6 +2,7 @@ package features
 
 import (
 	"github.com/csdi-hk/csdi/catalog"
+	"github.com/csdi-hk/csdi/features/cql2"
 	"github.com/csdi-hk/csdi/geo"
 )
 
@@ -16,20 +17,15 @@ func queryables(id string, l *catalog.Layer) obj {
 		"x-ogc-role":  "primary-geometry",
 	}}
 	for _, fd := range l.Info.Fields {
-		props[fd.Name] = fieldSchema(fd)
+		// In a filter, geometry in a spatial function is the feature's
+		// geometry; clients find spatial filtering by that queryable, so a
+		// field of the same name does not displace it. The field stays a
+		// ?geometry= parameter and can still be compared in a filter.
+		if fd.Name != cql2.GeometryProperty {
+			props[fd.Name] = fieldSchema(fd)
+		}
 	}
-	title := l.Info.Title
-	if title == "" {
-		title = l.Info.ID
-	}
-	return obj{
-		"$schema":              "https://json-schema.org/draft/2020-12/schema",
-		"$id":                  id,
-		"type":                 "object",
-		"title":                title,
-		"properties":           props,
-		"additionalProperties": false,
-	}
+	return propertiesSchema(id, l, props)
 }
 
 // fieldSchema is the JSON Schema of a field's values; every field may be
@@ -65,4 +61,32 @@ func geometryFormat(t string) string {
 		return "geometry-polygon-or-multipolygon"
 	}
 	return "geometry-any"
+}
+
+// sortables describes the properties of l that sortby takes, as a JSON
+// Schema 2020-12 document whose $id is its URL (Part 8): every field, as
+// any of them orders; the geometry does not.
+func sortables(id string, l *catalog.Layer) obj {
+	props := obj{}
+	for _, fd := range l.Info.Fields {
+		props[fd.Name] = fieldSchema(fd)
+	}
+	return propertiesSchema(id, l, props)
+}
+
+// propertiesSchema is a JSON Schema 2020-12 document of an object with
+// props and no other properties, as Parts 3 and 8 describe properties.
+func propertiesSchema(id string, l *catalog.Layer, props obj) obj {
+	title := l.Info.Title
+	if title == "" {
+		title = l.Info.ID
+	}
+	return obj{
+		"$schema":              "https://json-schema.org/draft/2020-12/schema",
+		"$id":                  id,
+		"type":                 "object",
+		"title":                title,
+		"properties":           props,
+		"additionalProperties": false,
+	}
 }

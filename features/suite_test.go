@@ -18,7 +18,9 @@ import (
 // TestSuiteWalk walks the API the way the OGC conformance suite
 // (ets-ogcapi-features10, with its Part 2 checks) does: from the landing
 // page only, through the links and the OpenAPI document, collection by
-// collection, with the suite's own parameter values.
+// collection, with the suite's own parameter values. TestConformanceSuite
+// (conformance_test.go) makes the same checks one by one, each named by
+// the abstract test it implements.
 func TestSuiteWalk(t *testing.T) {
 	f := newFixture(t, Options{MaxLimit: 60}) // small, so that the toilets take five pages
 	root := f.url + "/ogc"

@@ -141,6 +141,34 @@ func TestEvalAgainstPostGIS(t *testing.T) {
 		{`T_FINISHES(d, INTERVAL('2019-01-01', '2020-01-02'))`, `d = '2020-01-02'`},
 		{`T_MEETS(INTERVAL('2019-01-01', ts), INTERVAL(ts, '..'))`, `ts IS NOT NULL`},
 		{`T_OVERLAPS(INTERVAL(d, ts), INTERVAL('2020-01-01T12:00:00Z', '2020-01-04'))`, `d < '2020-01-01T12:00:00Z' AND ts > '2020-01-01T12:00:00Z' AND ts < '2020-01-05'`},
+		{`T_FINISHEDBY(INTERVAL('2019-12-30', d), DATE('2020-01-02'))`, `d = '2020-01-02'`},
+		{`T_METBY(INTERVAL(ts, '..'), INTERVAL('2019-01-01', '2020-01-01T09:00:00Z'))`, `ts = '2020-01-01T09:00:00Z'`},
+		{`T_OVERLAPPEDBY(INTERVAL(d, '..'), INTERVAL('2019-12-31T12:00:00Z', '2020-01-02T12:00:00Z'))`, `d IN ('2020-01-01', '2020-01-02')`},
+		{`T_STARTEDBY(INTERVAL(d, '..'), DATE('2020-01-03'))`, `d = '2020-01-03'`},
+		{`T_STARTEDBY(INTERVAL(ts, '..'), TIMESTAMP('2020-01-03T00:00:00Z'))`, `ts = '2020-01-03T00:00:00Z'`},
+		{`T_EQUALS(d, DATE('2020-01-04'))`, `d = '2020-01-04'`},
+		{`T_DURING(d, INTERVAL('2020-01-01', '2020-01-04'))`, `d > '2020-01-01' AND d < '2020-01-04'`},
+		{`T_BEFORE(INTERVAL(d, ts), DATE('2020-01-03'))`, `d IS NOT NULL AND ts < '2020-01-03'`},
+		{`T_BEFORE(ts, TIMESTAMP('2020-01-02T23:00:00Z'))`, `ts < '2020-01-02T23:00:00Z'`},
+		// NULLs: a comparison with a missing value is unknown, and NOT of
+		// unknown stays unknown, as in SQL.
+		{`d IS NULL`, `d IS NULL`},
+		{`NOT (ts IS NULL)`, `NOT (ts IS NULL)`},
+		{`NOT (n IN (3, 5))`, `NOT (n IN (3, 5))`},
+		{`NOT (x BETWEEN 0 AND 2)`, `NOT (x BETWEEN 0 AND 2)`},
+		{`n <> 5 OR n IS NULL`, `n <> 5 OR n IS NULL`},
+		{`NOT (name LIKE 'a%' OR n > 4)`, `NOT (name LIKE 'a%' OR n > 4)`},
+		{`CASEI(name) <> CASEI('cafe')`, `lower(name) <> lower('cafe')`},
+		{`NOT T_AFTER(ts, TIMESTAMP('2020-01-02T00:00:00Z'))`, `NOT ts > '2020-01-02T00:00:00Z'`},
+		{`flag = TRUE OR NOT flag = TRUE`, `flag = TRUE OR NOT flag = TRUE`},
+		// LIKE escapes: an escaped wildcard is itself, an escaped
+		// backslash one backslash, and regexp characters are plain.
+		{`name LIKE '%\%'`, `name LIKE '%\%'`},
+		{`name LIKE 'a\%'`, `name LIKE 'a\%'`},
+		{`name LIKE '_t''s'`, `name LIKE '_t''s'`},
+		{`name LIKE 'Caf_'`, `name LIKE 'Caf_'`},
+		{`name LIKE '.*'`, `name LIKE '.*'`},
+		{`name LIKE '%(%'`, `name LIKE '%(%'`},
 		// Spatial functions, with a polygon with a hole (features 2, 4
 		// and 12 are in the hole or in its corner) and a box across the
 		// antimeridian.
@@ -155,6 +183,15 @@ func TestEvalAgainstPostGIS(t *testing.T) {
 		{`S_INTERSECTS(geometry, BBOX(179, -1, -179, 1))`, `ST_Intersects(geom, ST_Collect(ST_MakeEnvelope(179, -1, 180, 1, 4326), ST_MakeEnvelope(-180, -1, -179, 1, 4326)))`},
 		{`S_INTERSECTS(geometry, BBOX(-1, 0, 1, 1))`, `ST_Intersects(geom, ST_MakeEnvelope(-1, 0, 1, 1, 4326))`},
 		{`NOT S_INTERSECTS(geometry, BBOX(113, 22, 115, 23))`, `NOT ST_Intersects(geom, ST_MakeEnvelope(113, 22, 115, 23, 4326))`},
+		{`S_EQUALS(geometry, POLYGON((0 0,10 0,10 10,0 10,0 0),(3 3,3 7,7 7,7 3,3 3)))`, `ST_Equals(geom, ` + holeSQL + `)`},
+		{`S_OVERLAPS(geometry, POLYGON((0 0,10 0,10 10,0 10,0 0),(3 3,3 7,7 7,7 3,3 3)))`, `ST_Overlaps(geom, ` + holeSQL + `)`},
+		{`S_CONTAINS(POLYGON((0 0,10 0,10 10,0 10,0 0),(3 3,3 7,7 7,7 3,3 3)), geometry)`, `ST_Contains(` + holeSQL + `, geom)`},
+		{`S_EQUALS(geometry, POLYGON((3 3,7 3,7 7,3 7,3 3)))`, `ST_Equals(geom, ST_GeomFromText('POLYGON((3 3,7 3,7 7,3 7,3 3))', 4326))`},
+		{`S_TOUCHES(geometry, MULTIPOLYGON(((3 3,7 3,7 7,3 7,3 3)),((20 20,21 20,21 21,20 20))))`, `ST_Touches(geom, ST_GeomFromText('MULTIPOLYGON(((3 3,7 3,7 7,3 7,3 3)),((20 20,21 20,21 21,20 20)))', 4326))`},
+		{`S_CROSSES(geometry, LINESTRING(2 5, 8 5))`, `ST_Crosses(geom, ST_GeomFromText('LINESTRING(2 5, 8 5)', 4326))`},
+		{`S_WITHIN(geometry, BBOX(179, -1, -179, 1))`, `ST_Within(geom, ST_Collect(ST_MakeEnvelope(179, -1, 180, 1, 4326), ST_MakeEnvelope(-180, -1, -179, 1, 4326)))`},
+		{`S_DISJOINT(geometry, BBOX(179, -1, -179, 1))`, `ST_Disjoint(geom, ST_Collect(ST_MakeEnvelope(179, -1, 180, 1, 4326), ST_MakeEnvelope(-180, -1, -179, 1, 4326)))`},
+		{`S_INTERSECTS(geometry, BBOX(170, -1, 0, -179, 1, 10))`, `ST_Intersects(geom, ST_Collect(ST_MakeEnvelope(170, -1, 180, 1, 4326), ST_MakeEnvelope(-180, -1, -179, 1, 4326)))`},
 		{`geometry IS NULL`, `geom IS NULL`},
 		{`n = 5 AND S_INTERSECTS(geometry, POINT(114.155 22.284))`, `n = 5 AND ST_Intersects(geom, ST_GeomFromText('POINT(114.155 22.284)', 4326))`},
 	} {

@@ -45,15 +45,36 @@ func ids(t *testing.T, conn *pgx.Conn, sql string, args ...any) []uint64 {
 	return out
 }
 
-// matching evaluates a cql2-text filter on fs and returns the ids that match.
+// matching evaluates a cql2-text filter on fs and returns the ids that
+// match. The filter is evaluated a second time as cql2-json (written by
+// toJSON from the parsed tree and read back with ParseJSON), and the two
+// must match the same features: every filter of the reference tests is
+// thus checked in both encodings.
 func matching(t *testing.T, filter string, fields []geo.Field, fs []geo.Feature) []uint64 {
 	t.Helper()
 	e, err := ParseText(filter)
 	if err != nil {
 		t.Fatalf("ParseText(%q): %v", filter, err)
 	}
-	if e, err = Resolve(e, fields, nil); err != nil {
-		t.Fatalf("Resolve(%q): %v", filter, err)
+	js := toJSON(t, e)
+	fromJSON, err := ParseJSON(js)
+	if err != nil {
+		t.Fatalf("ParseJSON(%s), the cql2-json of %q: %v", js, filter, err)
+	}
+	text := eval1(t, filter, e, fields, fs)
+	if got := eval1(t, string(js), fromJSON, fields, fs); !slices.Equal(got, text) {
+		t.Errorf("%s matches %v as cql2-text, but as cql2-json %s it matches %v", filter, text, js, got)
+	}
+	return text
+}
+
+// eval1 resolves a parsed filter against fields and returns the ids of
+// the features of fs that it matches.
+func eval1(t *testing.T, filter string, e Expr, fields []geo.Field, fs []geo.Feature) []uint64 {
+	t.Helper()
+	e, err := Resolve(e, fields, nil)
+	if err != nil {
+		t.Fatalf("Resolve(%s): %v", filter, err)
 	}
 	box, hasBox := Bounds(e)
 	out := []uint64{}
