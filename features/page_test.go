@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/paulmach/orb"
 
@@ -269,59 +268,5 @@ func BenchmarkFilteredPaging(b *testing.B) {
 				}
 			}
 		})
-	}
-}
-
-// TestPageCostFlat checks that a page deep in a large layer costs about
-// what the first page costs, so that paging a whole layer through next
-// links costs linear time overall: the cursor is found by binary search
-// in id order and in sortby order alike. A skip to the cursor would make
-// the last page of 500,000 features thousands of times dearer than the
-// first; the test allows 20 times, and some microseconds for timer noise.
-func TestPageCostFlat(t *testing.T) {
-	const n = 500_000
-	feats := make([]geo.Feature, n)
-	for i := range feats {
-		feats[i] = geo.Feature{ID: uint64(i + 1), Geometry: orb.Point{float64(i%1000) / 1000, float64(i/1000) / 1000},
-			Properties: map[string]any{"v": int64(i % 977)}}
-	}
-	l := catalog.NewLayer(catalog.LayerInfo{ID: "big", Fields: []geo.Field{{Name: "v", Type: geo.Integer}}}, feats)
-	h := NewHandler(testLayers{"big": l}, Options{})
-	for _, sortby := range []string{"", "&sortby=-v"} {
-		q, err := h.parseItems(httptest.NewRequest("GET", "/ogc/collections/big/items?limit=1000"+sortby, nil), l)
-		if err != nil {
-			t.Fatal(err)
-		}
-		idx := h.selection(l, &q) // nil in id order; the sorted list, once, for sortby
-		first, err := selectPage(l, idx, &q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// The cursor of the last page: the id before its first feature.
-		at := func(pos int) uint64 { return l.At(pos).ID }
-		if idx != nil {
-			at = func(pos int) uint64 { return l.At(int(idx[pos])).ID }
-		}
-		last := q
-		last.after = at(n - 1001)
-		cost := func(q *itemsQuery) (page, time.Duration) {
-			best := time.Duration(math.MaxInt64)
-			var p page
-			for range 20 {
-				start := time.Now()
-				p, err = selectPage(l, idx, q)
-				best = min(best, time.Since(start))
-			}
-			return p, best
-		}
-		_, c0 := cost(&q)
-		p, c1 := cost(&last)
-		if len(first.items) != 1000 || len(p.items) != 1000 || p.hasNext || at(n-1) != l.At(p.items[999]).ID {
-			t.Fatalf("sortby %q: the last page has %d items, next %v", sortby, len(p.items), p.hasNext)
-		}
-		t.Logf("sortby %q: first page %v, last page %v", sortby, c0, c1)
-		if c1 > 20*c0+50*time.Microsecond {
-			t.Errorf("sortby %q: the last page took %v, the first %v: finding the cursor is not a search", sortby, c1, c0)
-		}
 	}
 }
