@@ -57,16 +57,42 @@ func (c *Catalog) Load(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("list layers: %w", err)
 	}
-	next := make(map[string]*Layer, len(infos))
-	for _, info := range infos {
+	// Every layer is read first and then all are built (NewLayer) side by
+	// side, on every core: building is all computation. Reading one layer
+	// while building the last was as fast, but the decoding and the
+	// building interleaved their allocations and left the heap's spans
+	// part empty for good: 52 B a vertex in use over the live objects,
+	// against 24 this way or one layer after the other.
+	type read struct {
+		info  LayerInfo
+		feats []geo.Feature
+		took  time.Duration
+	}
+	reads := make([]read, len(infos))
+	for k, info := range infos {
 		start := time.Now()
-		l, err := c.read(ctx, info.ID)
+		info, feats, err := c.readFeatures(ctx, info.ID, info.FeatureCount)
 		if err != nil {
 			return err
 		}
+		reads[k] = read{info, feats, time.Since(start)}
+	}
+	built := make([]*Layer, len(reads))
+	var wg sync.WaitGroup
+	for k, r := range reads {
+		reads[k] = read{}
+		wg.Go(func() {
+			start := time.Now()
+			built[k] = NewLayer(r.info, r.feats)
+			c.log.InfoContext(ctx, "layer loaded", "layer", r.info.ID, "version", r.info.Version,
+				"features", len(r.feats), "read", r.took.Round(time.Millisecond),
+				"built", time.Since(start).Round(time.Millisecond))
+		})
+	}
+	wg.Wait()
+	next := make(map[string]*Layer, len(built))
+	for _, l := range built {
 		next[l.Info.ID] = l
-		c.log.InfoContext(ctx, "layer loaded", "layer", l.Info.ID, "version", l.Info.Version,
-			"features", len(l.features), "took", time.Since(start).Round(time.Millisecond))
 	}
 	c.writeMu.Lock()
 	c.layers.Store(&next)
@@ -78,16 +104,31 @@ func (c *Catalog) Load(ctx context.Context) error {
 // Ready reports whether Load has completed.
 func (c *Catalog) Ready() bool { return c.ready.Load() }
 
-func (c *Catalog) read(ctx context.Context, id string) (*Layer, error) {
-	var feats []geo.Feature
+// read loads one layer; count is how many features it is expected to have.
+func (c *Catalog) read(ctx context.Context, id string, count int64) (*Layer, error) {
+	info, feats, err := c.readFeatures(ctx, id, count)
+	if err != nil {
+		return nil, err
+	}
+	return NewLayer(info, feats), nil
+}
+
+// readFeatures reads one layer's features from the store.
+func (c *Catalog) readFeatures(ctx context.Context, id string, count int64) (LayerInfo, []geo.Feature, error) {
+	// Sized from the count, the slice is not grown by doubling, which
+	// would leave up to half of it unused for the life of the layer.
+	feats := make([]geo.Feature, 0, max(0, min(count, 1<<24)))
 	info, err := c.store.ReadLayer(ctx, id, func(f geo.Feature) error {
 		feats = append(feats, f)
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read layer %q: %w", id, err)
+		return LayerInfo{}, nil, fmt.Errorf("read layer %q: %w", id, err)
 	}
-	return NewLayer(info, feats), nil
+	if cap(feats)-len(feats) > len(feats)/8 {
+		feats = slices.Clone(feats)
+	}
+	return info, feats, nil
 }
 
 // Layers returns every layer, ordered by id.
@@ -121,7 +162,11 @@ func (c *Catalog) Replace(ctx context.Context, info LayerInfo, features iter.Seq
 // Refresh reloads one layer from the store and swaps it in, or drops it from
 // memory if the store no longer has it. Another replica's change arrives here.
 func (c *Catalog) Refresh(ctx context.Context, id string) error {
-	l, err := c.read(ctx, id)
+	var count int64
+	if old, ok := c.Layer(id); ok {
+		count = int64(old.Len())
+	}
+	l, err := c.read(ctx, id, count)
 	missing := errors.Is(err, ErrNotFound)
 	if err != nil && !missing {
 		return err

@@ -2,7 +2,10 @@ package catalog
 
 import (
 	"cmp"
+	"math"
 	"slices"
+	"strings"
+	"sync"
 
 	"github.com/paulmach/orb"
 	"github.com/tidwall/rtree"
@@ -11,22 +14,353 @@ import (
 )
 
 // Layer is one immutable version of a layer in memory: its features ordered
-// by id and an R-tree over their bounds.
+// by id, an R-tree over their bounds, and their properties indexed for the
+// tile encoder (see SlotTags).
+//
+// Besides its index in id order, each feature has a slot: its place along a
+// Hilbert curve through the layer (see NewLayer). The tile encoder reads
+// features by slot, so that what it reads for neighbouring features lies
+// together in memory.
 type Layer struct {
 	Info     LayerInfo
 	features []geo.Feature
-	index    rtree.RTreeG[int32]
+	// index holds slots; slotAt is the feature index of each slot.
+	index  rtree.RTreeG[int32]
+	slotAt []int32
+
+	// keys is every property name of the layer, sorted; values every
+	// distinct property value (by type and bits), in order of first
+	// appearance by slot. tags[tagAt[s]:tagAt[s+1]] are the tags of slot
+	// s: pairs of an index into keys and one into values, in key order,
+	// nil values left out.
+	keys   []string
+	values []any
+	tagAt  []uint32
+	tags   []uint32
 }
 
 // NewLayer builds a layer snapshot; it sorts feats by id and takes ownership.
+//
+// It gives each feature a new properties map whose keys and values are
+// shared with the other features of the layer: stores decode a copy of every
+// name and value for every feature, and the same district name repeated
+// over thousands of buildings would otherwise cost thousands of strings.
+// And it moves the features' coordinates into one array, in the order of a
+// Hilbert curve over the layer: features near each other on the map are
+// then near each other in memory, which a tile, reading thousands of
+// neighbours, finds in the processor's caches. The maps and geometries
+// hold the same values as before.
 func NewLayer(info LayerInfo, feats []geo.Feature) *Layer {
-	slices.SortFunc(feats, func(a, b geo.Feature) int { return cmp.Compare(a.ID, b.ID) })
-	l := &Layer{Info: info, features: feats}
-	for i, f := range feats {
-		b := f.Geometry.Bound()
-		l.index.Insert(b.Min, b.Max, int32(i))
+	if !slices.IsSortedFunc(feats, byID) {
+		slices.SortFunc(feats, byID)
 	}
+	l := &Layer{Info: info, features: feats}
+	var bounds []orb.Bound
+	l.slotAt, bounds = hilbertOrder(feats)
+	compact(feats, l.slotAt)
+	// The R-tree and the interning touch different data, so they run side
+	// by side: building a layer is most of the time to load it.
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for slot, i := range l.slotAt {
+			l.index.Insert(bounds[i].Min, bounds[i].Max, int32(slot))
+		}
+	})
+	l.intern()
+	wg.Wait()
 	return l
+}
+
+func byID(a, b geo.Feature) int { return cmp.Compare(a.ID, b.ID) }
+
+// hilbertOrder lists the indexes of feats along a Hilbert curve through the
+// centres of their bounds, and returns the bounds.
+func hilbertOrder(feats []geo.Feature) ([]int32, []orb.Bound) {
+	bounds := make([]orb.Bound, len(feats))
+	var all orb.Bound
+	for i, f := range feats {
+		bounds[i] = f.Geometry.Bound()
+		if i == 0 {
+			all = bounds[i]
+		} else {
+			all = all.Union(bounds[i])
+		}
+	}
+	const side = 1 << 16
+	w, h := max(all.Max[0]-all.Min[0], 1e-300), max(all.Max[1]-all.Min[1], 1e-300)
+	keys := make([]uint64, len(feats))
+	for i, b := range bounds {
+		c := b.Center()
+		x := uint32(min(max((c[0]-all.Min[0])/w*side, 0), side-1))
+		y := uint32(min(max((c[1]-all.Min[1])/h*side, 0), side-1))
+		keys[i] = hilbert(side, x, y)
+	}
+	order := make([]int32, len(feats))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return cmp.Or(cmp.Compare(keys[a], keys[b]), cmp.Compare(a, b)) })
+	return order, bounds
+}
+
+// hilbert is the distance along the Hilbert curve filling an n by n grid (n
+// a power of two) to cell x, y.
+func hilbert(n, x, y uint32) uint64 {
+	var d uint64
+	for s := n / 2; s > 0; s /= 2 {
+		var rx, ry uint32
+		if x&s != 0 {
+			rx = 1
+		}
+		if y&s != 0 {
+			ry = 1
+		}
+		d += uint64(s) * uint64(s) * uint64((3*rx)^ry)
+		if ry == 0 {
+			if rx == 1 {
+				x, y = n-1-x, n-1-y
+			}
+			x, y = y, x
+		}
+	}
+	return d
+}
+
+// compact copies the coordinates of the features, in order, into one array,
+// and their rings and parts into a few more: fewer objects for the
+// collector to track, and neighbours in memory.
+func compact(feats []geo.Feature, order []int32) {
+	var a arena
+	for _, i := range order {
+		a.count(feats[i].Geometry)
+	}
+	a.pts = make([]orb.Point, 0, a.npts)
+	a.rings = make([]orb.Ring, 0, a.nrings)
+	a.lines = make([]orb.LineString, 0, a.nlines)
+	a.polys = make([]orb.Polygon, 0, a.npolys)
+	for _, i := range order {
+		feats[i].Geometry = a.copy(feats[i].Geometry)
+	}
+}
+
+// arena holds the coordinates, rings, lines and polygons of a layer's
+// geometries. Every slice cut from it has its length as capacity, so that
+// appending to one copies it instead of overwriting its neighbour.
+type arena struct {
+	pts                          []orb.Point
+	rings                        []orb.Ring
+	lines                        []orb.LineString
+	polys                        []orb.Polygon
+	npts, nrings, nlines, npolys int
+}
+
+func (a *arena) count(g orb.Geometry) {
+	switch g := g.(type) {
+	case orb.MultiPoint:
+		a.npts += len(g)
+	case orb.LineString:
+		a.npts += len(g)
+	case orb.Ring:
+		a.npts += len(g)
+	case orb.Polygon:
+		a.nrings += len(g)
+		for _, r := range g {
+			a.npts += len(r)
+		}
+	case orb.MultiLineString:
+		a.nlines += len(g)
+		for _, ls := range g {
+			a.npts += len(ls)
+		}
+	case orb.MultiPolygon:
+		a.npolys += len(g)
+		for _, p := range g {
+			a.count(p)
+		}
+	case orb.Collection:
+		for _, m := range g {
+			a.count(m)
+		}
+	}
+}
+
+func (a *arena) points(ps []orb.Point) []orb.Point {
+	if ps == nil {
+		return nil
+	}
+	n := len(a.pts)
+	a.pts = append(a.pts, ps...)
+	return a.pts[n:len(a.pts):len(a.pts)]
+}
+
+func (a *arena) polygon(p orb.Polygon) orb.Polygon {
+	if p == nil {
+		return nil
+	}
+	n := len(a.rings)
+	for _, r := range p {
+		a.rings = append(a.rings, orb.Ring(a.points(r)))
+	}
+	return a.rings[n:len(a.rings):len(a.rings)]
+}
+
+func (a *arena) copy(g orb.Geometry) orb.Geometry {
+	switch g := g.(type) {
+	case orb.MultiPoint:
+		return orb.MultiPoint(a.points(g))
+	case orb.LineString:
+		return orb.LineString(a.points(g))
+	case orb.Ring:
+		return orb.Ring(a.points(g))
+	case orb.Polygon:
+		return a.polygon(g)
+	case orb.MultiLineString:
+		if g == nil {
+			return g
+		}
+		n := len(a.lines)
+		for _, ls := range g {
+			a.lines = append(a.lines, orb.LineString(a.points(ls)))
+		}
+		return orb.MultiLineString(a.lines[n:len(a.lines):len(a.lines)])
+	case orb.MultiPolygon:
+		if g == nil {
+			return g
+		}
+		n := len(a.polys)
+		for _, p := range g {
+			a.polys = append(a.polys, a.polygon(p))
+		}
+		return orb.MultiPolygon(a.polys[n:len(a.polys):len(a.polys)])
+	case orb.Collection:
+		out := make(orb.Collection, len(g))
+		for i, m := range g {
+			out[i] = a.copy(m)
+		}
+		return out
+	}
+	return g // a Point or a Bound: no slice to move
+}
+
+// intern shares the keys and values of the features' properties and builds
+// the tag index, visiting the features by slot so that the tags and values
+// of neighbours are neighbours too.
+func (l *Layer) intern() {
+	keyAt := map[string]uint32{}
+	for _, f := range l.features {
+		for k := range f.Properties {
+			if _, ok := keyAt[k]; !ok {
+				keyAt[k] = 0
+				l.keys = append(l.keys, k)
+			}
+		}
+	}
+	slices.Sort(l.keys)
+	for i, k := range l.keys {
+		keyAt[k] = uint32(i)
+	}
+	in := new(interner)
+	// Integer ids, unique to each feature, are the most common property:
+	// sized for them, the map is not grown and rehashed twenty times.
+	in.ints = make(map[int64]uint32, len(l.features))
+	l.tagAt = make([]uint32, 1, len(l.features)+1)
+	var tags []uint32
+	for _, i := range l.slotAt {
+		f := &l.features[i]
+		start := len(tags)
+		if f.Properties != nil {
+			props := make(map[string]any, len(f.Properties))
+			for k, v := range f.Properties {
+				ki := keyAt[k]
+				if v == nil {
+					props[l.keys[ki]] = nil
+					continue
+				}
+				vi, shared := in.value(v)
+				props[l.keys[ki]] = shared
+				tags = append(tags, ki, vi)
+			}
+			sortPairs(tags[start:])
+			f.Properties = props
+		}
+		l.tagAt = append(l.tagAt, uint32(len(tags)))
+	}
+	l.tags = slices.Clip(tags)
+	l.values = slices.Clip(in.values)
+}
+
+// sortPairs sorts pairs of uint32 by their first element: a handful of
+// properties, so an insertion sort.
+func sortPairs(p []uint32) {
+	for i := 2; i < len(p); i += 2 {
+		for j := i; j > 0 && p[j-2] > p[j]; j -= 2 {
+			p[j-2], p[j-1], p[j], p[j+1] = p[j], p[j+1], p[j-2], p[j-1]
+		}
+	}
+}
+
+// interner numbers distinct values and keeps one copy of each. Values are the
+// same when they have the same type and the same bits: 0.0 and -0.0 differ,
+// and so do two NaNs with different payloads. Types outside the feature
+// model's scalars, and times, are not shared.
+type interner struct {
+	values []any
+	strs   map[string]uint32
+	floats map[uint64]uint32
+	ints   map[int64]uint32
+	small  [4096]uint32 // one more than the index of small integers, 0 for none yet
+	bools  [2]int32
+}
+
+func (in *interner) value(v any) (uint32, any) {
+	if in.strs == nil {
+		in.strs, in.floats = map[string]uint32{}, map[uint64]uint32{}
+		if in.ints == nil {
+			in.ints = map[int64]uint32{}
+		}
+		in.bools = [2]int32{-1, -1}
+	}
+	// A value met for the first time is boxed anew, so that the values
+	// of neighbouring slots lie together in memory as well.
+	switch x := v.(type) {
+	case string:
+		return lookup(in, in.strs, x, func() any { return strings.Clone(x) })
+	case float64:
+		return lookup(in, in.floats, math.Float64bits(x), func() any { return x })
+	case int64:
+		if x >= 0 && x < int64(len(in.small)) {
+			// Counts, floors, years: no hashing.
+			if in.small[x] == 0 {
+				in.small[x] = uint32(len(in.values)) + 1
+				in.values = append(in.values, v)
+			}
+			return in.small[x] - 1, in.values[in.small[x]-1]
+		}
+		return lookup(in, in.ints, x, func() any { return x })
+	case bool:
+		b := 0
+		if x {
+			b = 1
+		}
+		if in.bools[b] < 0 {
+			in.bools[b] = int32(len(in.values))
+			in.values = append(in.values, v)
+		}
+		return uint32(in.bools[b]), in.values[in.bools[b]]
+	}
+	in.values = append(in.values, v)
+	return uint32(len(in.values) - 1), v
+}
+
+func lookup[K comparable](in *interner, m map[K]uint32, k K, box func() any) (uint32, any) {
+	if i, ok := m[k]; ok {
+		return i, in.values[i]
+	}
+	i := uint32(len(in.values))
+	m[k] = i
+	v := box()
+	in.values = append(in.values, v)
+	return i, v
 }
 
 // Len is the number of features.
@@ -48,7 +382,38 @@ func (l *Layer) Feature(id uint64) (*geo.Feature, bool) {
 // intersect b, until fn returns false. Callers test the geometry itself when
 // they need more than a bounds test.
 func (l *Layer) Search(b orb.Bound, fn func(i int, f *geo.Feature) bool) {
-	l.index.Search(b.Min, b.Max, func(_, _ [2]float64, i int32) bool {
+	l.index.Search(b.Min, b.Max, func(_, _ [2]float64, slot int32) bool {
+		i := l.slotAt[slot]
 		return fn(int(i), &l.features[i])
 	})
+}
+
+// SearchSlots calls fn, in no particular order, with the slot of each
+// feature whose bounds intersect b, until fn returns false.
+func (l *Layer) SearchSlots(b orb.Bound, fn func(slot int32) bool) {
+	l.index.Search(b.Min, b.Max, func(_, _ [2]float64, slot int32) bool {
+		return fn(slot)
+	})
+}
+
+// SlotFeature returns the feature in a slot; it must not be modified.
+func (l *Layer) SlotFeature(slot int32) *geo.Feature { return &l.features[l.slotAt[slot]] }
+
+// Keys is every property name of the layer, sorted: what the key indexes of
+// SlotTags refer to. It must not be modified.
+func (l *Layer) Keys() []string { return l.keys }
+
+// Values is every distinct property value of the layer: what the value
+// indexes of SlotTags refer to. Two indexes never hold values of the same
+// type and bits, but for times and types outside the feature model. It must
+// not be modified.
+func (l *Layer) Values() []any { return l.values }
+
+// SlotTags is the properties of the feature in a slot as pairs of a key
+// index (into Keys) and a value index (into Values), in key order, without
+// the nil values: the tile encoder writes them without touching the map. It
+// must not be modified.
+func (l *Layer) SlotTags(slot int32) []uint32 {
+	s, e := l.tagAt[slot], l.tagAt[slot+1]
+	return l.tags[s:e:e]
 }

@@ -3,10 +3,16 @@ package tiles
 import (
 	"cmp"
 	"context"
+	"fmt"
+	"iter"
 	"math"
 	"math/rand/v2"
+	"os"
 	"slices"
+	"strconv"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
@@ -14,6 +20,7 @@ import (
 
 	"github.com/csdi-hk/csdi/catalog"
 	"github.com/csdi-hk/csdi/geo"
+	"github.com/csdi-hk/csdi/internal/synth"
 )
 
 // randomBuildings makes n building-like polygons, 10 to 40 m across with 4
@@ -72,4 +79,86 @@ func BenchmarkTileZ14(b *testing.B) {
 		n++
 	}
 	b.ReportMetric(float64(bytes)/float64(n), "B/tile")
+}
+
+// coreLayers are the layers of BenchmarkVsPostGIS, built in memory at the
+// scale of CSDI_BENCH_SCALE (default 1), so that the cost of its dense tiles
+// can be profiled without PostGIS or HTTP.
+func coreLayers(b *testing.B) []*catalog.Layer {
+	scale := 1.0
+	if s := os.Getenv("CSDI_BENCH_SCALE"); s != "" {
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil || v <= 0 {
+			b.Fatalf("CSDI_BENCH_SCALE=%q: want a positive number", s)
+		}
+		scale = v
+	}
+	const seed = 2026 // benchSeed of BenchmarkVsPostGIS
+	seqs := []struct {
+		id  string
+		seq iter.Seq2[geo.Feature, error]
+	}{
+		{"buildings", synth.Buildings(seed, int(500_000*scale))},
+		{"points", synth.Points(seed, int(200_000*scale))},
+		{"roads", synth.Roads(seed, int(50_000*scale))},
+	}
+	var layers []*catalog.Layer
+	for _, s := range seqs {
+		feats, err := synth.Collect(s.seq)
+		if err != nil {
+			b.Fatal(err)
+		}
+		layers = append(layers, catalog.NewLayer(catalog.LayerInfo{ID: s.id}, feats))
+	}
+	return layers
+}
+
+// BenchmarkCoreTiles builds and gzips, in turn, the composite tiles of
+// BenchmarkVsPostGIS over the dense core, without HTTP: the engine's own
+// cost, per tile.
+func BenchmarkCoreTiles(b *testing.B) {
+	layers := coreLayers(b)
+	ctx := context.Background()
+	for _, z := range []maptile.Zoom{12, 14, 16} {
+		var ts []maptile.Tile
+		for t := range tilecover.Bound(synth.Core, z) {
+			ts = append(ts, t)
+		}
+		slices.SortFunc(ts, func(a, b maptile.Tile) int { return cmp.Or(cmp.Compare(a.Y, b.Y), cmp.Compare(a.X, b.X)) })
+		b.Run(fmt.Sprintf("z%d", z), func(b *testing.B) {
+			var gz gzipPool
+			var bd builder
+			var raw, zipped, n int
+			// CPU time as well as wall time: on a shared machine the
+			// wall time says more about the neighbours.
+			cpu0 := cpuTime(b)
+			for i := 0; b.Loop(); i++ {
+				// One builder, as the handler's pool gives each build.
+				out, err := bd.build(ctx, bd.out[:0], layers, ts[i%len(ts)], 4096, 64)
+				if err != nil {
+					b.Fatal(err)
+				}
+				bd.out = out
+				z, err := gz.compress(out)
+				if err != nil {
+					b.Fatal(err)
+				}
+				raw += len(out)
+				zipped += len(z)
+				n++
+			}
+			b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/1000/float64(n), "cpu-ms/tile")
+			b.ReportMetric(float64(raw)/float64(n), "B/tile")
+			b.ReportMetric(float64(zipped)/float64(n), "gzB/tile")
+		})
+	}
+}
+
+// cpuTime is the CPU time this process has used, the collector's included.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -457,3 +457,45 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// Builds beyond GOMAXPROCS wait for a turn; a request that gives up while
+// waiting leaves without building, and a waiting build goes ahead as soon as
+// a turn is free.
+func TestBuildQueue(t *testing.T) {
+	l := catalog.NewLayer(catalog.LayerInfo{ID: "buildings"}, randomBuildings(2_000))
+	layers := []*catalog.Layer{l}
+	tile := maptile.At(orb.Point{114.2, 22.3}, 14)
+	h := NewHandler(layerSet{"buildings": l}, Options{CacheBytes: -1})
+	// Every turn taken, as by builds running.
+	for range cap(h.building) {
+		h.building <- struct{}{}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := h.gzipTile(ctx, "buildings", layers, tile, "a"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("build with no turn free: err %v, want it to wait until its deadline", err)
+	}
+
+	done := make(chan error, 1)
+	go func() {
+		body, err := h.gzipTile(context.Background(), "buildings", layers, tile, "b")
+		if err == nil && len(body) == 0 {
+			err = errors.New("empty tile")
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("build finished (err %v) with no turn free", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	<-h.building // one build ends
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("waiting build did not start when a turn was freed")
+	}
+}

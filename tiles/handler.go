@@ -6,7 +6,10 @@
 // whose bounds meet the tile and its buffer are projected to Web Mercator
 // tile coordinates, clipped to the tile plus buffer, lightly simplified,
 // rounded to the integer grid and written by the small encoder in mvt.go,
-// which enforces the geometry rules of the specification. Each layer's
+// which enforces the geometry rules of the specification. Features are
+// written in the layer's slot order, their properties taken from the
+// layer's tag index (catalog.Layer.SlotTags), and the buffers of a build
+// are kept for the next (tile.go). Each layer's
 // catalog.TileOptions set its zoom range, the properties it puts in tiles,
 // its simplification and whether it keeps features that round to nothing
 // (layeropts.go). Rings and lines of more than a few thousand vertices are
@@ -26,9 +29,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -75,9 +80,13 @@ type Handler struct {
 	opts   Options
 	log    *slog.Logger
 	// cache is nil when it is off.
-	cache        *lru.Cache[tileKey, cachedTile]
-	flight       flight
-	gzip         gzipPool
+	cache  *lru.Cache[tileKey, cachedTile]
+	flight flight
+	gzip   gzipPool
+	// builders keeps tile builders, with their buffers, from one build to
+	// the next.
+	builders     sync.Pool
+	building     chan struct{} // a token for each build running
 	cacheControl string
 	// revision identifies the build, for ETags: a new encoder may write
 	// different bytes for the same data.
@@ -105,7 +114,8 @@ func NewHandler(layers Layers, opts Options) *Handler {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	h := &Handler{layers: layers, opts: opts, log: opts.Log, revision: buildRevision()}
+	h := &Handler{layers: layers, opts: opts, log: opts.Log, revision: buildRevision(),
+		building: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	if opts.CacheBytes > 0 {
 		h.cache = lru.New[tileKey, cachedTile](opts.CacheBytes)
 	}

@@ -32,58 +32,115 @@ const (
 )
 
 // layerEncoder accumulates the features of one MVT layer. Keys and values are
-// shared by the features of the layer, each written once.
+// shared by the features of the layer, each written once. One encoder is
+// reused from layer to layer and tile to tile (reset), keeping its buffers.
 type layerEncoder struct {
 	name   string
 	extent uint32
-	// keep holds the properties that go into the tile; nil for all.
-	keep map[string]bool
 
 	features []byte // Feature messages, each with its field tag
 	count    int
 
-	keys       []string
-	keyIndex   map[string]uint32
-	values     []byte // Value messages, each with its field tag
-	valueIndex map[valueKey]uint32
+	// The layer's property names and values (catalog.Layer Keys and
+	// Values), which the tags of features index, and for each the index
+	// it has in this tile's keys and values: keyAt is -1 before a key's
+	// first use and skipKey for a property left out of the tile; valueAt
+	// is one more than the index, 0 before first use. valueAt is reset
+	// through used, the values it has set, so that a tile does not pay for
+	// the size of the layer.
+	layerKeys   []string
+	layerValues []any
+	keyAt       []int32
+	valueAt     []uint32
+	used        []uint32
+
+	keys    []string
+	values  []byte // Value messages, each with its field tag
+	nvalues uint32
+	// strs is the index of each string value written, kept only once a
+	// time has been written as text (mixed), so that the text of a date
+	// and the same string are one value. The layer's values are distinct
+	// otherwise.
+	strs  map[string]uint32
+	mixed bool
 
 	// Scratch space reused from feature to feature.
-	geom  []uint32
-	tags  []uint32
-	pts   []ipoint
-	names []string
-	body  []byte
-	cur   ipoint // the geometry cursor, which runs on across rings and parts
+	geom []uint32
+	tags []uint32
+	pts  []ipoint
+	body []byte
+	cur  ipoint // the geometry cursor, which runs on across rings and parts
 }
 
-// valueKey identifies a property value by type and content, so that 1 and
-// 1.0 and "1" stay distinct values.
-type valueKey struct {
-	kind byte // the Value field number
-	s    string
-	n    uint64
-}
+const skipKey = -2
 
 type ipoint [2]int32
 
 func newLayerEncoder(name string, extent uint32) *layerEncoder {
-	return &layerEncoder{
-		name:       name,
-		extent:     extent,
-		keyIndex:   map[string]uint32{},
-		valueIndex: map[valueKey]uint32{},
+	e := &layerEncoder{strs: map[string]uint32{}}
+	e.reset(name, extent)
+	return e
+}
+
+// reset empties the encoder for a new layer, keeping its buffers.
+func (e *layerEncoder) reset(name string, extent uint32) {
+	for _, v := range e.used {
+		e.valueAt[v] = 0
+	}
+	*e = layerEncoder{
+		name:     name,
+		extent:   extent,
+		features: e.features[:0],
+		keyAt:    e.keyAt[:0],
+		valueAt:  e.valueAt,
+		used:     e.used[:0],
+		keys:     e.keys[:0],
+		values:   e.values[:0],
+		strs:     e.strs,
+		geom:     e.geom[:0],
+		tags:     e.tags[:0],
+		pts:      e.pts[:0],
+		body:     e.body[:0],
+	}
+	clear(e.strs)
+}
+
+// setLayer gives the encoder the layer's property names and values, and
+// which properties go into the tile (keep, nil for all), before any feature
+// is added.
+func (e *layerEncoder) setLayer(keys []string, values []any, keep map[string]bool) {
+	e.layerKeys, e.layerValues = keys, values
+	for _, k := range keys {
+		at := int32(-1)
+		if keep != nil && !keep[k] {
+			at = skipKey
+		}
+		e.keyAt = append(e.keyAt, at)
+	}
+	if len(e.valueAt) < len(values) {
+		e.valueAt = make([]uint32, len(values))
 	}
 }
 
-// add encodes one feature whose geometry is in tile coordinates. It reports
-// false, and writes nothing, when nothing of the geometry is left once
-// rounded to the integer grid.
-func (e *layerEncoder) add(id uint64, g orb.Geometry, props map[string]any) bool {
-	typ := e.geometry(g)
+// add encodes one feature whose geometry is in tile coordinates, with its
+// properties as catalog.Layer.Tags gives them. It reports false, and writes
+// nothing, when nothing of the geometry is left once rounded to the integer
+// grid.
+func (e *layerEncoder) add(id uint64, g orb.Geometry, tags []uint32) bool {
+	return e.finish(id, e.geometry(g), tags)
+}
+
+// addShape is add for a geometry as tileBuilder makes it.
+func (e *layerEncoder) addShape(id uint64, sh *shape, tags []uint32) bool {
+	return e.finish(id, e.shapeGeometry(sh), tags)
+}
+
+// finish writes the feature whose geometry of type typ is in e.geom.
+func (e *layerEncoder) finish(id uint64, typ uint32, tags []uint32) bool {
 	if typ == 0 {
 		return false
 	}
-	e.properties(props)
+	e.properties(tags)
 	b := e.body[:0]
 	b = appendVarintField(b, 1, id)
 	b = appendPacked(b, 2, e.tags)
@@ -101,94 +158,118 @@ func (e *layerEncoder) appendLayer(tile []byte) []byte {
 	if e.count == 0 {
 		return tile
 	}
-	var head, tail []byte
-	head = appendStringField(head, 1, e.name)
+	head := appendStringField(e.body[:0], 1, e.name)
+	n := len(head) + len(e.features) + len(e.values)
 	for _, k := range e.keys {
-		tail = appendStringField(tail, 3, k)
+		n += 1 + uvarintLen(uint64(len(k))) + len(k)
 	}
-	tail = append(tail, e.values...)
-	tail = appendVarintField(tail, 5, uint64(e.extent))
+	tail := appendVarintField(head[len(head):], 5, uint64(e.extent))
 	// Version 2 is written although it is the default of nothing: readers
 	// treat a missing version as 1.
 	tail = appendVarintField(tail, 15, 2)
+	e.body = tail
+	n += len(tail)
 	tile = appendTag(tile, 3, 2)
-	tile = binary.AppendUvarint(tile, uint64(len(head)+len(e.features)+len(tail)))
+	tile = binary.AppendUvarint(tile, uint64(n))
 	tile = append(tile, head...)
 	tile = append(tile, e.features...)
+	for _, k := range e.keys {
+		tile = appendStringField(tile, 3, k)
+	}
+	tile = append(tile, e.values...)
 	return append(tile, tail...)
 }
 
-// properties fills e.tags with the key and value indexes of props, in key
-// order so that the same data always gives the same bytes. Nil values are
-// left out, as MVT has no null.
-func (e *layerEncoder) properties(props map[string]any) {
+// properties fills e.tags with the key and value indexes in the tile of the
+// feature's tags, which come in key order: the same data always gives the
+// same bytes.
+func (e *layerEncoder) properties(tags []uint32) {
 	e.tags = e.tags[:0]
-	e.names = e.names[:0]
-	for k, v := range props {
-		if v != nil && (e.keep == nil || e.keep[k]) {
-			e.names = append(e.names, k)
+	for j := 0; j+1 < len(tags); j += 2 {
+		k := e.keyAt[tags[j]]
+		if k == skipKey {
+			continue
 		}
-	}
-	slices.Sort(e.names)
-	for _, k := range e.names {
-		ki, ok := e.keyIndex[k]
-		if !ok {
-			ki = uint32(len(e.keys))
-			e.keys = append(e.keys, k)
-			e.keyIndex[k] = ki
+		if k < 0 {
+			k = int32(len(e.keys))
+			e.keys = append(e.keys, e.layerKeys[tags[j]])
+			e.keyAt[tags[j]] = k
 		}
-		e.tags = append(e.tags, ki, e.value(props[k]))
+		vi := tags[j+1]
+		v := e.valueAt[vi]
+		if v == 0 {
+			v = e.value(e.layerValues[vi]) + 1
+			e.valueAt[vi] = v
+			e.used = append(e.used, vi)
+		}
+		e.tags = append(e.tags, uint32(k), v-1)
 	}
 }
 
+// value writes a value of the layer met for the first time in the tile and
+// returns its index.
 func (e *layerEncoder) value(v any) uint32 {
-	var k valueKey
+	m := e.body[:0]
 	switch v := v.(type) {
 	case string:
-		k = valueKey{kind: 1, s: v}
-	case float64:
-		k = valueKey{kind: 3, n: math.Float64bits(v)}
-	case int64:
-		k = valueKey{kind: 4, n: uint64(v)}
-	case bool:
-		k = valueKey{kind: 7}
-		if v {
-			k.n = 1
+		if e.mixed {
+			return e.text(v)
 		}
+		m = appendStringField(m, 1, v)
+	case float64:
+		m = appendTag(m, 3, 1)
+		m = binary.LittleEndian.AppendUint64(m, math.Float64bits(v))
+	case int64:
+		if v < 0 {
+			m = appendVarintField(m, 6, uint64(v<<1)^uint64(v>>63)) // sint_value, zigzag
+		} else {
+			m = appendVarintField(m, 4, uint64(v)) // int_value
+		}
+	case bool:
+		b := uint64(0)
+		if v {
+			b = 1
+		}
+		m = appendVarintField(m, 7, b)
 	case time.Time:
 		// MVT has no date type; ISO 8601 strings sort and parse everywhere.
 		if t, _ := geo.TypeOf(v); t == geo.Date {
-			k = valueKey{kind: 1, s: v.Format(time.DateOnly)}
-		} else {
-			k = valueKey{kind: 1, s: v.Format(time.RFC3339Nano)}
+			return e.text(v.Format(time.DateOnly))
 		}
+		return e.text(v.Format(time.RFC3339Nano))
 	default:
 		// Outside the feature model; kept as text rather than lost.
-		k = valueKey{kind: 1, s: fmt.Sprint(v)}
+		return e.text(fmt.Sprint(v))
 	}
-	if i, ok := e.valueIndex[k]; ok {
+	return e.newValue(m)
+}
+
+// text writes a string value once, whether it was a string or a time: the
+// slow path, taken for every string once a tile has a time in it.
+func (e *layerEncoder) text(s string) uint32 {
+	if !e.mixed {
+		// Index the strings written so far.
+		e.mixed = true
+		for _, vi := range e.used {
+			if str, ok := e.layerValues[vi].(string); ok {
+				e.strs[str] = e.valueAt[vi] - 1
+			}
+		}
+	}
+	if i, ok := e.strs[s]; ok {
 		return i
 	}
-	var m []byte
-	switch k.kind {
-	case 1:
-		m = appendStringField(m, 1, k.s)
-	case 3:
-		m = appendTag(m, 3, 1)
-		m = binary.LittleEndian.AppendUint64(m, k.n)
-	case 4:
-		if n := int64(k.n); n < 0 {
-			m = appendVarintField(m, 6, uint64(n<<1)^uint64(n>>63)) // sint_value, zigzag
-		} else {
-			m = appendVarintField(m, 4, k.n) // int_value
-		}
-	case 7:
-		m = appendVarintField(m, 7, k.n)
-	}
-	i := uint32(len(e.valueIndex))
-	e.valueIndex[k] = i
-	e.values = appendBytesField(e.values, 4, m)
+	i := e.newValue(appendStringField(e.body[:0], 1, s))
+	e.strs[s] = i
 	return i
+}
+
+// newValue appends an encoded Value message and returns its index.
+func (e *layerEncoder) newValue(m []byte) uint32 {
+	e.values = appendBytesField(e.values, 4, m)
+	e.body = m
+	e.nvalues++
+	return e.nvalues - 1
 }
 
 // geometry fills e.geom with the commands of g rounded to the integer grid
@@ -241,6 +322,34 @@ func (e *layerEncoder) geometry(g orb.Geometry) uint32 {
 		return 0
 	}
 	return typ
+}
+
+// shapeGeometry is geometry for a shape.
+func (e *layerEncoder) shapeGeometry(sh *shape) uint32 {
+	e.geom = e.geom[:0]
+	e.cur = ipoint{}
+	switch sh.kind {
+	case geomPoint:
+		if len(sh.points) == 0 {
+			return 0
+		}
+		e.geom = append(e.geom, command(cmdMoveTo, len(sh.points)))
+		for _, p := range sh.points {
+			e.appendPoint(roundPoint(p))
+		}
+	case geomLineString:
+		for _, ls := range sh.lines {
+			e.line(ls)
+		}
+	case geomPolygon:
+		for _, p := range sh.polys {
+			e.polygon(p)
+		}
+	}
+	if len(e.geom) == 0 {
+		return 0
+	}
+	return sh.kind
 }
 
 func (e *layerEncoder) line(ls orb.LineString) {

@@ -8,6 +8,9 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/mvt/vectortile"
+
+	"github.com/csdi-hk/csdi/catalog"
+	"github.com/csdi-hk/csdi/geo"
 )
 
 // encodeOne encodes g as the only feature of a layer and decodes it back.
@@ -162,13 +165,14 @@ func TestEncodeRules(t *testing.T) {
 
 func TestEncodeDropsEmptyFeature(t *testing.T) {
 	e := newLayerEncoder("l", 4096)
+	e.setLayer([]string{"a"}, []any{"b"}, nil)
 	for _, g := range []orb.Geometry{
 		orb.Polygon{{{0, 0}, {0.3, 0}, {0.3, 0.3}, {0, 0}}},
 		orb.LineString{{0, 0}, {0.4, 0.4}},
 		orb.MultiPoint{},
 		orb.MultiPolygon{},
 	} {
-		if e.add(1, g, map[string]any{"a": "b"}) {
+		if e.add(1, g, []uint32{0, 0}) {
 			t.Errorf("%v: added, want dropped", g)
 		}
 	}
@@ -190,8 +194,20 @@ func TestEncodeLayer(t *testing.T) {
 		{1 << 40, map[string]any{"name": "公廁", "n": int64(1), "f": 2.5, "b": false, "s": "1"}},
 		{9, map[string]any{"name": "Public toilet", "n": int64(1), "f": 1.0}},
 	}
+	// The properties as the catalog indexes them, encoded in the order
+	// above rather than the layer's id order.
+	var gf []geo.Feature
+	for _, f := range feats {
+		gf = append(gf, geo.Feature{ID: f.id, Geometry: orb.Point{}, Properties: f.props})
+	}
+	cl := catalog.NewLayer(catalog.LayerInfo{ID: "toilets"}, gf)
+	e.setLayer(cl.Keys(), cl.Values(), nil)
 	for i, f := range feats {
-		if !e.add(f.id, orb.Point{float64(i), 1}, f.props) {
+		slot := int32(0)
+		for cl.SlotFeature(slot).ID != f.id {
+			slot++
+		}
+		if !e.add(f.id, orb.Point{float64(i), 1}, cl.SlotTags(slot)) {
 			t.Fatalf("feature %d dropped", f.id)
 		}
 	}

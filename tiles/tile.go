@@ -9,10 +9,9 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/clip"
 	"github.com/paulmach/orb/maptile"
-	"github.com/paulmach/orb/simplify"
+	"github.com/paulmach/orb/planar"
 
 	"github.com/csdi-hk/csdi/catalog"
-	"github.com/csdi-hk/csdi/geo"
 )
 
 // maxLat is where Web Mercator squares the world.
@@ -28,33 +27,53 @@ const ctxEvery = 512
 // Each layer is built with its own tile options: a layer outside its zoom
 // range adds nothing, and its properties and simplification are its own.
 func buildTile(ctx context.Context, layers []*catalog.Layer, t maptile.Tile, extent, buffer uint32) ([]byte, error) {
-	tb := newTileBuilder(t, float64(extent), float64(buffer))
+	return new(builder).build(ctx, nil, layers, t, extent, buffer)
+}
+
+// builder holds what building a tile needs beyond the tile itself, kept from
+// tile to tile (Handler pools them): a tile of the dense core has tens of
+// thousands of features, and allocating for each was much of its cost.
+type builder struct {
+	tb  tileBuilder
+	enc *layerEncoder
+	idx []int32
+	out []byte // the last tile built, to build the next one in
+}
+
+// build appends tile t of layers to out.
+func (bd *builder) build(ctx context.Context, out []byte, layers []*catalog.Layer, t maptile.Tile, extent, buffer uint32) ([]byte, error) {
+	tb := &bd.tb
+	tb.init(t, float64(extent), float64(buffer))
 	query := tb.wgs84Bound()
-	var out []byte
-	var idx []int
+	if bd.enc == nil {
+		bd.enc = newLayerEncoder("", extent)
+	}
+	enc := bd.enc
 	for _, l := range layers {
 		if !inZoomRange(l.Info.Tiles, int(t.Z), zoomLimit) {
 			continue
 		}
 		tb.setLayer(l.Info.Tiles)
-		idx = idx[:0]
-		l.Search(query, func(i int, _ *geo.Feature) bool {
-			idx = append(idx, i)
+		idx := bd.idx[:0]
+		l.SearchSlots(query, func(slot int32) bool {
+			idx = append(idx, slot)
 			return true
 		})
-		// Search gives no order; id order gives the same bytes every time
-		// and the same drawing order in every tile.
+		bd.idx = idx
+		// The search gives no order. Slot order gives the same bytes every
+		// time and the same drawing order in every tile, and reads the
+		// layer's memory mostly forward.
 		slices.Sort(idx)
-		enc := newLayerEncoder(l.Info.ID, extent)
-		enc.keep = keepSet(l.Info.Tiles.Properties)
+		enc.reset(l.Info.ID, extent)
+		enc.setLayer(l.Keys(), l.Values(), keepSet(l.Info.Tiles.Properties))
 		for n, i := range idx {
 			if n%ctxEvery == 0 {
 				if err := ctx.Err(); err != nil {
 					return nil, fmt.Errorf("tile %d/%d/%d of layer %q: %w", t.Z, t.X, t.Y, l.Info.ID, err)
 				}
 			}
-			f := l.At(i)
-			tb.add(enc, f.ID, f.Geometry, f.Properties)
+			f := l.SlotFeature(i)
+			tb.add(enc, f.ID, f.Geometry, l.SlotTags(i))
 		}
 		out = enc.appendLayer(out)
 	}
@@ -66,8 +85,14 @@ type tileBuilder struct {
 	tile   maptile.Tile
 	extent float64
 	// box is the tile plus its buffer in tile coordinates.
-	box  orb.Bound
-	simp *simplify.DouglasPeuckerSimplifier
+	box orb.Bound
+	// scale, tx and ty map Web Mercator to tile coordinates (project).
+	scale, tx, ty float64
+	// merc is the Taylor series of the Mercator ordinate about the tile's
+	// latitude (project).
+	merc mercSeries
+	// tol is the simplification tolerance in units.
+	tol float64
 	// keepSmall keeps features that round to nothing, as a unit mark.
 	keepSmall bool
 
@@ -77,22 +102,38 @@ type tileBuilder struct {
 	runQuery         orb.Bound
 	degLon, degLat   float64
 	thinLon, thinLat float64
+
+	// Scratch space for one feature: the geometry that geometry returns
+	// lives here until the next call.
+	pts   []orb.Point
+	rings []orb.Ring
+	polys []orb.Polygon
+	lines []orb.LineString
+	mask  []byte
+	stack []int
+	sh    shape
 }
 
 func newTileBuilder(t maptile.Tile, extent, buffer float64) *tileBuilder {
-	tb := &tileBuilder{
-		tile:   t,
-		extent: extent,
-		box:    orb.Bound{Min: orb.Point{-buffer, -buffer}, Max: orb.Point{extent + buffer, extent + buffer}},
-	}
+	tb := new(tileBuilder)
+	tb.init(t, extent, buffer)
+	return tb
+}
+
+// init readies tb for tile t, keeping its scratch space.
+func (tb *tileBuilder) init(t maptile.Tile, extent, buffer float64) {
+	tb.tile, tb.extent = t, extent
+	tb.box = orb.Bound{Min: orb.Point{-buffer, -buffer}, Max: orb.Point{extent + buffer, extent + buffer}}
+	tb.scale = math.Exp2(float64(t.Z)) * extent
+	tb.tx, tb.ty = float64(t.X)*extent, float64(t.Y)*extent
 	tb.runQuery = tb.wgs84(tb.box.Pad(1))
+	tb.merc = newMercSeries((tb.runQuery.Min[1]+tb.runQuery.Max[1])/2, tb.scale)
 	// Degrees per unit, taking latitude at the tile's edge nearer the
 	// pole, where a degree of latitude spans the most units.
 	tb.degLon = 360 / (math.Exp2(float64(t.Z)) * extent)
 	lat := math.Min(maxLat, math.Max(math.Abs(tb.runQuery.Min[1]), math.Abs(tb.runQuery.Max[1])))
 	tb.degLat = tb.degLon * math.Cos(lat*math.Pi/180)
 	tb.setLayer(catalog.TileOptions{})
-	return tb
 }
 
 // setLayer applies a layer's tile options to the features that follow.
@@ -104,25 +145,35 @@ func (tb *tileBuilder) setLayer(o catalog.TileOptions) {
 	// One unit at extent 4096, a sixteenth of a pixel of a 256-pixel tile:
 	// about as far as rounding moves a point, so nothing visible changes
 	// while the near-collinear points of dense data go.
-	tol := f * tb.extent / 4096
-	tb.simp = simplify.DouglasPeucker(tol)
+	tb.tol = f * tb.extent / 4096
 	tb.keepSmall = o.KeepSmall
-	tb.thinLon, tb.thinLat = tol*tb.degLon, tol*tb.degLat
+	tb.thinLon, tb.thinLat = tb.tol*tb.degLon, tb.tol*tb.degLat
 }
 
 // add encodes a feature's geometry into enc if any of it falls in the tile.
 // MVT has no collections, so each member becomes a feature of its own with
 // the same id.
-func (tb *tileBuilder) add(enc *layerEncoder, id uint64, g orb.Geometry, props map[string]any) {
+func (tb *tileBuilder) add(enc *layerEncoder, id uint64, g orb.Geometry, tags []uint32) {
 	if c, ok := g.(orb.Collection); ok {
 		for _, m := range c {
-			tb.add(enc, id, m, props)
+			tb.add(enc, id, m, tags)
 		}
 		return
 	}
-	if g = tb.geometry(g); g != nil {
-		enc.add(id, g, props)
+	if sh := tb.shape(g); sh.kind != 0 {
+		enc.addShape(id, sh, tags)
 	}
+}
+
+// shape is a geometry in tile coordinates as tileBuilder makes it for the
+// encoder: points, lines or polygons by kind, without the allocation that
+// putting each in an orb.Geometry costs.
+type shape struct {
+	kind   uint32 // geomPoint, geomLineString or geomPolygon; 0 for nothing
+	single bool   // a Point rather than a MultiPoint
+	points orb.MultiPoint
+	lines  orb.MultiLineString
+	polys  orb.MultiPolygon
 }
 
 // wgs84Bound is the tile plus its buffer in longitude and latitude.
@@ -145,64 +196,146 @@ func (tb *tileBuilder) wgs84(box orb.Bound) orb.Bound {
 // project maps longitude and latitude to tile coordinates: Web Mercator
 // scaled so that the tile spans 0 to extent, y down.
 func (tb *tileBuilder) project(p orb.Point) orb.Point {
-	scale := math.Exp2(float64(tb.tile.Z)) * tb.extent
+	x := ((p[0]+180)/360)*tb.scale - tb.tx
+	if y, ok := tb.merc.at(p[1]); ok {
+		return orb.Point{x, y*tb.scale - tb.ty}
+	}
 	lat := math.Max(-maxLat, math.Min(maxLat, p[1]))
 	sin := math.Sin(lat * math.Pi / 180)
 	y := 0.5 - math.Log((1+sin)/(1-sin))/(4*math.Pi)
-	return orb.Point{
-		((p[0]+180)/360)*scale - float64(tb.tile.X)*tb.extent,
-		y*scale - float64(tb.tile.Y)*tb.extent,
+	return orb.Point{x, y*tb.scale - tb.ty}
+}
+
+// mercSeries evaluates the Web Mercator ordinate near a latitude by its
+// Taylor series: a sine and a logarithm for every vertex were a sixth of
+// the cost of a dense tile, and near the tile a few multiplications give
+// the same value to far below a unit.
+//
+// With Y(φ) = atanh(sin φ), y = 1/2 - Y/2π. The series to the fourth power
+// of d = φ - φ0 leaves out about Y⁽⁵⁾d⁵/120, with Y⁽⁵⁾ under 30 below 60°
+// of latitude; so |d| is held under a radius for which that, in units of
+// the deepest tiles (2π/scale each), is under 1e-6 of a unit, and beyond it
+// (or where the series is no good, toward the poles) project computes y
+// exactly.
+type mercSeries struct {
+	ok                 bool
+	phi0, r            float64
+	y0, c1, c2, c3, c4 float64
+}
+
+func newMercSeries(lat0, scale float64) mercSeries {
+	if math.Abs(lat0) > 60 {
+		return mercSeries{}
+	}
+	phi := lat0 * math.Pi / 180
+	t, s := math.Tan(phi), 1/math.Cos(phi)
+	// 30 d⁵/120 < 1e-6 * 2π/scale.
+	r := math.Pow(8e-6*math.Pi/scale, 0.2)
+	return mercSeries{
+		ok:   true,
+		phi0: phi,
+		r:    min(r, 0.05),
+		y0:   math.Atanh(math.Sin(phi)),
+		c1:   s,
+		c2:   s * t / 2,
+		c3:   s * (t*t + s*s) / 6,
+		c4:   s * t * (t*t + 5*s*s) / 24,
 	}
 }
 
-func (tb *tileBuilder) projectLine(ls []orb.Point) []orb.Point {
-	out := make([]orb.Point, len(ls))
-	for i, p := range ls {
-		out[i] = tb.project(p)
+// at is the Mercator ordinate (0 at the top of the world, 1 at the bottom)
+// at latitude lat, if lat is within the series' radius.
+func (m *mercSeries) at(lat float64) (float64, bool) {
+	d := lat*math.Pi/180 - m.phi0
+	if !m.ok || d <= -m.r || d >= m.r {
+		return 0, false
 	}
-	return out
+	y := m.y0 + d*(m.c1+d*(m.c2+d*(m.c3+d*m.c4)))
+	return 0.5 - y/(2*math.Pi), true
+}
+
+// projectLine returns ls projected, in the scratch space. Its capacity is
+// its length: appending to it copies it rather than overwrite what follows.
+func (tb *tileBuilder) projectLine(ls []orb.Point) []orb.Point {
+	start := len(tb.pts)
+	for _, p := range ls {
+		tb.pts = append(tb.pts, tb.project(p))
+	}
+	return tb.pts[start:len(tb.pts):len(tb.pts)]
+}
+
+// projectRing is projectLine for a ring, closed if it was not.
+func (tb *tileBuilder) projectRing(r orb.Ring) orb.Ring {
+	start := len(tb.pts)
+	for _, p := range r {
+		tb.pts = append(tb.pts, tb.project(p))
+	}
+	if n := len(tb.pts); n > start && tb.pts[start] != tb.pts[n-1] {
+		tb.pts = append(tb.pts, tb.pts[start])
+	}
+	return tb.pts[start:len(tb.pts):len(tb.pts)]
 }
 
 // geometry returns g in tile coordinates, clipped to the tile plus buffer
-// and simplified, or nil when nothing of it is in the tile.
+// and simplified, or nil when nothing of it is in the tile. The result lives
+// in tb's scratch space until the next call.
 func (tb *tileBuilder) geometry(g orb.Geometry) orb.Geometry {
+	switch sh := tb.shape(g); {
+	case sh.kind == geomPoint && sh.single:
+		return sh.points[0]
+	case sh.kind == geomPoint:
+		return sh.points
+	case sh.kind == geomLineString:
+		return sh.lines
+	case sh.kind == geomPolygon:
+		return sh.polys
+	}
+	return nil
+}
+
+// shape is geometry without the orb.Geometry. It returns a shape of tb's,
+// valid until the next call.
+func (tb *tileBuilder) shape(g orb.Geometry) *shape {
+	tb.pts, tb.rings, tb.polys, tb.lines = tb.pts[:0], tb.rings[:0], tb.polys[:0], tb.lines[:0]
+	sh := &tb.sh
+	*sh = shape{}
 	switch g := g.(type) {
 	case orb.Point:
 		if p := tb.project(g); tb.box.Contains(p) {
-			return p
+			tb.pts = append(tb.pts, p)
+			sh.kind, sh.single, sh.points = geomPoint, true, tb.pts
 		}
 	case orb.MultiPoint:
-		var mp orb.MultiPoint
 		for _, p := range g {
 			if p := tb.project(p); tb.box.Contains(p) {
-				mp = append(mp, p)
+				tb.pts = append(tb.pts, p)
 			}
 		}
-		if len(mp) > 0 {
-			return mp
+		if len(tb.pts) > 0 {
+			sh.kind, sh.points = geomPoint, tb.pts
 		}
 	case orb.LineString:
-		if mls := tb.lines(orb.MultiLineString{g}); len(mls) > 0 {
-			return mls
+		if mls := tb.lineStrings(g); len(mls) > 0 {
+			sh.kind, sh.lines = geomLineString, mls
 		}
 	case orb.MultiLineString:
-		if mls := tb.lines(g); len(mls) > 0 {
-			return mls
+		if mls := tb.lineStrings(g...); len(mls) > 0 {
+			sh.kind, sh.lines = geomLineString, mls
 		}
 	case orb.Polygon:
-		if mp := tb.polygons(orb.MultiPolygon{g}); len(mp) > 0 {
-			return mp
+		if mp := tb.polygons(g); len(mp) > 0 {
+			sh.kind, sh.polys = geomPolygon, mp
 		}
 	case orb.MultiPolygon:
-		if mp := tb.polygons(g); len(mp) > 0 {
-			return mp
+		if mp := tb.polygons(g...); len(mp) > 0 {
+			sh.kind, sh.polys = geomPolygon, mp
 		}
 	case orb.Ring:
-		return tb.geometry(orb.Polygon{g})
+		return tb.shape(orb.Polygon{g})
 	case orb.Bound:
-		return tb.geometry(g.ToPolygon())
+		return tb.shape(g.ToPolygon())
 	}
-	return nil
+	return sh
 }
 
 // tileBound is a bound in longitude and latitude in tile coordinates. Both
@@ -213,9 +346,24 @@ func (tb *tileBuilder) tileBound(b orb.Bound) orb.Bound {
 	return orb.Bound{Min: orb.Point{p[0], q[1]}, Max: orb.Point{q[0], p[1]}}
 }
 
-func (tb *tileBuilder) lines(mls orb.MultiLineString) orb.MultiLineString {
-	var out orb.MultiLineString
+// boundOf is the bound of pts, which must not be empty; orb's Bound goes
+// through Extend and IsEmpty for every point.
+func boundOf(pts []orb.Point) orb.Bound {
+	x0, y0 := pts[0][0], pts[0][1]
+	x1, y1 := x0, y0
+	for _, p := range pts[1:] {
+		x0, x1 = min(x0, p[0]), max(x1, p[0])
+		y0, y1 = min(y0, p[1]), max(y1, p[1])
+	}
+	return orb.Bound{Min: orb.Point{x0, y0}, Max: orb.Point{x1, y1}}
+}
+
+func (tb *tileBuilder) lineStrings(mls ...orb.LineString) orb.MultiLineString {
+	out := tb.lines[:0]
 	for _, ls := range mls {
+		if len(ls) == 0 {
+			continue
+		}
 		var pl orb.LineString
 		var b orb.Bound
 		if len(ls) > bigRing {
@@ -225,7 +373,7 @@ func (tb *tileBuilder) lines(mls orb.MultiLineString) orb.MultiLineString {
 			pl, lb, _ = tb.reduce(ls)
 			b = tb.tileBound(lb)
 		} else {
-			b = tb.tileBound(ls.Bound())
+			b = tb.tileBound(boundOf(ls))
 		}
 		if !b.Intersects(tb.box) {
 			continue
@@ -239,21 +387,22 @@ func (tb *tileBuilder) lines(mls orb.MultiLineString) orb.MultiLineString {
 		if pl == nil {
 			pl = tb.projectLine(ls)
 		}
-		parts := orb.MultiLineString{pl}
-		if !insideBox(tb.box, b) {
-			parts = clip.LineString(tb.box, pl)
+		if insideBox(tb.box, b) {
+			out = append(out, tb.simplify(pl))
+			continue
 		}
-		for _, part := range parts {
-			out = append(out, tb.simp.LineString(part))
+		for _, part := range clip.LineString(tb.box, pl) {
+			out = append(out, tb.simplify(part))
 		}
 	}
+	tb.lines = out
 	return out
 }
 
-func (tb *tileBuilder) polygons(mp orb.MultiPolygon) orb.MultiPolygon {
-	var out orb.MultiPolygon
+func (tb *tileBuilder) polygons(mp ...orb.Polygon) orb.MultiPolygon {
+	out := tb.polys[:0]
 	for _, p := range mp {
-		if len(p) == 0 {
+		if len(p) == 0 || len(p[0]) == 0 {
 			continue
 		}
 		var pp orb.Polygon
@@ -262,7 +411,7 @@ func (tb *tileBuilder) polygons(mp orb.MultiPolygon) orb.MultiPolygon {
 			if pp, b = tb.bigPolygon(p); pp == nil {
 				continue
 			}
-		} else if b = tb.tileBound(p[0].Bound()); !b.Intersects(tb.box) {
+		} else if b = tb.tileBound(boundOf(p[0])); !b.Intersects(tb.box) {
 			continue
 		}
 		if collapses(b, true) {
@@ -272,23 +421,80 @@ func (tb *tileBuilder) polygons(mp orb.MultiPolygon) orb.MultiPolygon {
 			continue
 		}
 		if pp == nil {
-			pp = make(orb.Polygon, len(p))
-			for i, r := range p {
-				pp[i] = orb.Ring(tb.projectLine(r))
+			start := len(tb.rings)
+			for _, r := range p {
+				tb.rings = append(tb.rings, tb.projectRing(r))
 			}
-			if pp = orient(pp); pp == nil {
+			if pp = orient(tb.rings[start:len(tb.rings):len(tb.rings)]); pp == nil {
 				continue
 			}
 		}
-		parts := orb.MultiPolygon{pp}
-		if !insideBox(tb.box, b) {
-			parts = clipPolygon(tb.box, pp)
+		if insideBox(tb.box, b) {
+			out = append(out, tb.simplifyPolygon(pp))
+			continue
 		}
-		for _, part := range parts {
-			out = append(out, tb.simp.Polygon(part))
+		for _, part := range clipPolygon(tb.box, pp) {
+			out = append(out, tb.simplifyPolygon(part))
 		}
 	}
+	tb.polys = out
 	return out
+}
+
+// simplify is Douglas-Peucker with tolerance tb.tol, in place, as
+// orb/simplify does it (the same points are kept) but with its mask and
+// stack kept from call to call.
+func (tb *tileBuilder) simplify(ls []orb.Point) []orb.Point {
+	if len(ls) <= 2 {
+		return ls
+	}
+	mask := tb.mask[:0]
+	for range ls {
+		mask = append(mask, 0)
+	}
+	mask[0], mask[len(ls)-1] = 1, 1
+	stack := append(tb.stack[:0], 0, len(ls)-1)
+	tol2 := tb.tol * tb.tol
+	for len(stack) > 0 {
+		start, end := stack[len(stack)-2], stack[len(stack)-1]
+		maxDist, maxIndex := 0.0, 0
+		for i := start + 1; i < end; i++ {
+			if d := planar.DistanceFromSegmentSquared(ls[start], ls[end], ls[i]); d > maxDist {
+				maxDist, maxIndex = d, i
+			}
+		}
+		if maxDist > tol2 {
+			mask[maxIndex] = 1
+			stack[len(stack)-1] = maxIndex
+			stack = append(stack, maxIndex, end)
+		} else {
+			stack = stack[:len(stack)-2]
+		}
+	}
+	n := 0
+	for i, m := range mask {
+		if m == 1 {
+			ls[n] = ls[i]
+			n++
+		}
+	}
+	tb.mask, tb.stack = mask, stack
+	return ls[:n]
+}
+
+// simplifyPolygon simplifies each ring in place, dropping holes left with
+// two points or fewer, as orb/simplify does.
+func (tb *tileBuilder) simplifyPolygon(p orb.Polygon) orb.Polygon {
+	n := 0
+	for i, r := range p {
+		r = orb.Ring(tb.simplify(r))
+		if i != 0 && len(r) <= 2 {
+			continue
+		}
+		p[n] = r
+		n++
+	}
+	return p[:n]
 }
 
 // collapses reports whether a geometry with bound b in tile coordinates

@@ -36,6 +36,42 @@ func TestProject(t *testing.T) {
 	}
 }
 
+// The series project uses near a tile's latitude gives the exact Mercator
+// ordinate to well under a unit wherever it is used, at every zoom and
+// latitude it is used at; and far from the tile, project is exact.
+func TestProjectSeries(t *testing.T) {
+	exact := func(tb *tileBuilder, lat float64) float64 {
+		sin := math.Sin(lat * math.Pi / 180)
+		return (0.5-math.Log((1+sin)/(1-sin))/(4*math.Pi))*tb.scale - tb.ty
+	}
+	for _, lat := range []float64{0, 22.3, -33.4, 45, 59.9, -59.9, 70} {
+		for _, z := range []maptile.Zoom{0, 6, 10, 12, 14, 16, 18, 22, 30} {
+			tile := maptile.At(orb.Point{114.17, lat}, z)
+			tb := newTileBuilder(tile, 4096, 64)
+			used := 0
+			// Latitudes up to 2 degrees away, in steps that cross the
+			// series' radius, wherever it is.
+			for i := -2000; i <= 2000; i++ {
+				ll := orb.Point{114.17, lat + float64(i)/1000}
+				if _, ok := tb.merc.at(ll[1]); ok {
+					used++
+				}
+				got, want := tb.project(ll)[1], exact(tb, ll[1])
+				// Beyond 1e-4, what float64 can tell apart at the scale
+				// of the deepest zooms.
+				if d := math.Abs(got - want); d > 1e-4+1e-15*tb.scale {
+					t.Fatalf("z%d, tile at %v: latitude %v projects to y %v, exactly %v (%g units off)", z, lat, ll[1], got, want, d)
+				}
+			}
+			// A tile of zoom 10 is some 0.3 degrees high: the points
+			// near it take the series.
+			if used == 0 && math.Abs(lat) <= 60 && z >= 10 {
+				t.Errorf("z%d, latitude %v: the series was never used", z, lat)
+			}
+		}
+	}
+}
+
 // MVT has no collections: each member becomes a feature with the same id.
 func TestBuildTileCollection(t *testing.T) {
 	tile := maptile.At(pier, 15)
