@@ -8,9 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -26,6 +23,7 @@ import (
 	"github.com/csdi-hk/csdi/catalog"
 	"github.com/csdi-hk/csdi/catalog/postgis"
 	"github.com/csdi-hk/csdi/features"
+	"github.com/csdi-hk/csdi/internal/loadtest"
 	"github.com/csdi-hk/csdi/internal/synth"
 	"github.com/csdi-hk/csdi/internal/testenv"
 )
@@ -77,8 +75,8 @@ WHERE ST_Intersects(geom, ST_MakeEnvelope($1, $2, $3, $4, 4326)) ORDER BY id LIM
 // equal when paging costs linear time overall.
 func BenchmarkItemsVsPostGIS(b *testing.B) {
 	wrk := testenv.Command(b, "wrk")
-	scale := envFloat(b, scaleVar, 1)
-	dur := envDuration(b, durationVar, 10*time.Second)
+	scale := loadtest.EnvFloat(b, scaleVar, 1)
+	dur := loadtest.EnvDuration(b, durationVar, 10*time.Second)
 	url := testenv.PostGIS(b)
 	ctx := b.Context()
 	store, err := postgis.Open(ctx, url)
@@ -94,7 +92,7 @@ func BenchmarkItemsVsPostGIS(b *testing.B) {
 	}
 	importTime := time.Since(start)
 	// ANALYZE so the planner knows the table as it would in service.
-	pool := benchPool(b, url)
+	pool := loadtest.Pool(b, url, concurrency)
 	if _, err := pool.Exec(ctx, "ANALYZE csdi_data."+layerID); err != nil {
 		b.Fatalf("analyze %s: %v", layerID, err)
 	}
@@ -112,7 +110,7 @@ func BenchmarkItemsVsPostGIS(b *testing.B) {
 	b.Cleanup(srv.Close)
 
 	cells := coreCells()
-	r := report{scale: scale, features: n, cells: len(cells), dur: dur, importTime: importTime, loadTime: loadTime, loadAvg: [2]string{loadAvg()}}
+	r := report{scale: scale, features: n, cells: len(cells), dur: dur, importTime: importTime, loadTime: loadTime, loadAvg: [2]string{loadtest.LoadAvg()}}
 	r.oursBytes, r.pgBytes, r.avgReturned = checkCells(b, srv.URL, pool, cells)
 	paths := make([]string, len(cells))
 	for i, c := range cells {
@@ -123,8 +121,8 @@ func BenchmarkItemsVsPostGIS(b *testing.B) {
 	})
 	b.Run("bbox/postgis", func(b *testing.B) {
 		r.pg = runPostGIS(b, pool, cells, dur)
-		if r.ours.perSec > 0 {
-			b.ReportMetric(r.ours.perSec/r.pg.perSec, "ours/postgis")
+		if r.ours.PerSec > 0 {
+			b.ReportMetric(r.ours.PerSec/r.pg.PerSec, "ours/postgis")
 		}
 	})
 	b.Run("page", func(b *testing.B) {
@@ -144,7 +142,7 @@ func BenchmarkItemsVsPostGIS(b *testing.B) {
 		b.ReportMetric(p.late*1e6, "late_us/feature")
 		b.ReportMetric(p.late/p.early, "late/early")
 	})
-	r.loadAvg[1] = loadAvg()
+	r.loadAvg[1] = loadtest.LoadAvg()
 	// Printed rather than logged: a parent benchmark's log is not shown.
 	fmt.Println(r)
 }
@@ -272,17 +270,11 @@ type report struct {
 	features, cells      int
 	dur                  time.Duration
 	importTime, loadTime time.Duration
-	ours, pg             result
+	ours, pg             loadtest.Result
 	oursBytes, pgBytes   float64
 	avgReturned          float64
 	paging               paging
 	loadAvg              [2]string
-}
-
-type result struct {
-	perSec   float64
-	p50, p99 time.Duration
-	errors   int
 }
 
 type paging struct {
@@ -302,11 +294,11 @@ func (r report) String() string {
 	fmt.Fprintf(&b, "import into PostGIS %.1f s; load into memory %.2f s; %.0f features per response on average\n\n",
 		r.importTime.Seconds(), r.loadTime.Seconds(), r.avgReturned)
 	b.WriteString("bbox limit=1000          queries/s   p50 ms   p99 ms   avg bytes\n")
-	fmt.Fprintf(&b, "ours (wrk, HTTP)         %9.0f %8.1f %8.1f %11.0f\n", r.ours.perSec, ms(r.ours.p50), ms(r.ours.p99), r.oursBytes)
-	fmt.Fprintf(&b, "PostGIS ST_AsGeoJSON     %9.0f %8.1f %8.1f %11.0f\n", r.pg.perSec, ms(r.pg.p50), ms(r.pg.p99), r.pgBytes)
-	ratio := r.ours.perSec / r.pg.perSec
+	fmt.Fprintf(&b, "ours (wrk, HTTP)         %9.0f %8.1f %8.1f %11.0f\n", r.ours.PerSec, ms(r.ours.P50), ms(r.ours.P99), r.oursBytes)
+	fmt.Fprintf(&b, "PostGIS ST_AsGeoJSON     %9.0f %8.1f %8.1f %11.0f\n", r.pg.PerSec, ms(r.pg.P50), ms(r.pg.P99), r.pgBytes)
+	ratio := r.ours.PerSec / r.pg.PerSec
 	fmt.Fprintf(&b, "ours/PostGIS %.1fx (target >= 5x: %s)\n", ratio, verdict(ratio >= 5))
-	if n := r.ours.errors + r.pg.errors; n > 0 {
+	if n := r.ours.Errors + r.pg.Errors; n > 0 {
 		fmt.Fprintf(&b, "%d errors\n", n)
 	}
 	p := r.paging
@@ -399,74 +391,9 @@ func pageThrough(b *testing.B, base string, n int) paging {
 	return p
 }
 
-// wrkScript cycles each of wrk's two threads through the paths, from
-// opposite ends of the list, and prints the figures wrk has at the end on
-// one line.
-const wrkScript = `
-local paths = {%s}
-local n = 0
-function setup(thread)
-  thread:set("start", n * math.floor(#paths / 2))
-  n = n + 1
-end
-local i = nil
-function request()
-  if i == nil then i = start end
-  i = i %% #paths + 1
-  return wrk.format("GET", paths[i])
-end
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("CSDI %%d %%d %%d %%d %%d\n", summary.requests, summary.duration,
-    latency:percentile(50), latency:percentile(99), e.connect + e.read + e.write + e.timeout + e.status))
-end
-`
-
-// runWrk drives our server with wrk: two threads (one per core of the
-// benchmark machine), 16 connections.
-func runWrk(b *testing.B, wrk, base string, paths []string, dur time.Duration) result {
-	quoted := make([]string, len(paths))
-	for i, p := range paths {
-		quoted[i] = strconv.Quote(p)
-	}
-	script := filepath.Join(b.TempDir(), "items.lua")
-	if err := os.WriteFile(script, fmt.Appendf(nil, wrkScript, strings.Join(quoted, ",")), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	var m0, m1 runtime.MemStats
-	runtime.ReadMemStats(&m0)
-	cmd := exec.CommandContext(b.Context(), wrk, "-t2", "-c"+strconv.Itoa(concurrency), "-d"+dur.String(), "--timeout", "10s", "-s", script, base)
-	out, err := cmd.CombinedOutput()
-	runtime.ReadMemStats(&m1)
-	if err != nil {
-		b.Fatalf("%s: %v\n%s", cmd, err, out)
-	}
-	var res result
-	var requests, micros, p50, p99 int64
-	found := false
-	for line := range strings.Lines(string(out)) {
-		if f, ok := strings.CutPrefix(line, "CSDI "); ok {
-			_, err := fmt.Sscan(f, &requests, &micros, &p50, &p99, &res.errors)
-			found = err == nil
-		}
-	}
-	if !found || requests == 0 {
-		b.Fatalf("%s: no figures in its output:\n%s", cmd, out)
-	}
-	res.perSec = float64(requests) / (float64(micros) / 1e6)
-	res.p50, res.p99 = time.Duration(p50)*time.Microsecond, time.Duration(p99)*time.Microsecond
-	reportResult(b, res)
-	b.ReportMetric(float64(m1.TotalAlloc-m0.TotalAlloc)/float64(requests), "B/op")
-	b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/float64(requests), "allocs/op")
-	if res.errors > 0 {
-		b.Errorf("%d requests failed:\n%s", res.errors, out)
-	}
-	return res
-}
-
 // runPostGIS runs pgPage for each cell in turn from 16 goroutines for dur,
 // after the pass of checkCells has warmed PostgreSQL's buffers.
-func runPostGIS(b *testing.B, pool *pgxpool.Pool, cells []cell, dur time.Duration) result {
+func runPostGIS(b *testing.B, pool *pgxpool.Pool, cells []cell, dur time.Duration) loadtest.Result {
 	ctx := b.Context()
 	var (
 		next     atomic.Int64
@@ -504,35 +431,29 @@ func runPostGIS(b *testing.B, pool *pgxpool.Pool, cells []cell, dur time.Duratio
 		b.Fatal("no answer from PostGIS")
 	}
 	slices.Sort(lat)
-	r := result{
-		perSec: float64(len(lat)) / elapsed.Seconds(),
-		p50:    lat[len(lat)*50/100],
-		p99:    lat[len(lat)*99/100],
-		errors: int(failures.Load()),
+	r := loadtest.Result{
+		PerSec: float64(len(lat)) / elapsed.Seconds(),
+		P50:    lat[len(lat)*50/100],
+		P99:    lat[len(lat)*99/100],
+		Errors: int(failures.Load()),
 	}
 	reportResult(b, r)
 	return r
 }
 
-func reportResult(b *testing.B, r result) {
-	b.ReportMetric(1e9/r.perSec, "ns/op")
-	b.ReportMetric(r.perSec, "queries/s")
-	b.ReportMetric(float64(r.p50.Microseconds())/1000, "p50_ms")
-	b.ReportMetric(float64(r.p99.Microseconds())/1000, "p99_ms")
+// runWrk drives a server with wrk, 16 connections, and reports the figures.
+func runWrk(b *testing.B, wrk, base string, paths []string, dur time.Duration) loadtest.Result {
+	w := loadtest.Wrk{Path: wrk, Connections: concurrency, Duration: dur, Timeout: 10 * time.Second, Header: nil}
+	res := w.Run(b, base, paths)
+	reportResult(b, res)
+	return res
 }
 
-func benchPool(b *testing.B, url string) *pgxpool.Pool {
-	cfg, err := pgxpool.ParseConfig(url)
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg.MaxConns, cfg.MinConns = concurrency, concurrency
-	pool, err := pgxpool.NewWithConfig(b.Context(), cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(pool.Close)
-	return pool
+func reportResult(b *testing.B, r loadtest.Result) {
+	b.ReportMetric(1e9/r.PerSec, "ns/op")
+	b.ReportMetric(r.PerSec, "queries/s")
+	b.ReportMetric(float64(r.P50.Microseconds())/1000, "p50_ms")
+	b.ReportMetric(float64(r.P99.Microseconds())/1000, "p99_ms")
 }
 
 func fetch(url string) ([]byte, error) {
@@ -549,37 +470,4 @@ func fetch(url string) ([]byte, error) {
 		return nil, fmt.Errorf("GET %s: %s %s", url, resp.Status, body)
 	}
 	return body, nil
-}
-
-// loadAvg is the first three fields of /proc/loadavg, or "unknown".
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
-		return strings.Join(f[:3], " ")
-	}
-	return "unknown"
-}
-
-func envFloat(b *testing.B, name string, def float64) float64 {
-	s := os.Getenv(name)
-	if s == "" {
-		return def
-	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || v <= 0 {
-		b.Fatalf("%s=%q: want a positive number", name, s)
-	}
-	return v
-}
-
-func envDuration(b *testing.B, name string, def time.Duration) time.Duration {
-	s := os.Getenv(name)
-	if s == "" {
-		return def
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil || v < time.Second {
-		b.Fatalf("%s=%q: want a duration of at least 1s", name, s)
-	}
-	return v
 }

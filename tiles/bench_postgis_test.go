@@ -7,12 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,6 +26,7 @@ import (
 	"github.com/csdi-hk/csdi/catalog"
 	"github.com/csdi-hk/csdi/catalog/postgis"
 	"github.com/csdi-hk/csdi/geo"
+	"github.com/csdi-hk/csdi/internal/loadtest"
 	"github.com/csdi-hk/csdi/internal/synth"
 	"github.com/csdi-hk/csdi/internal/testenv"
 	"github.com/csdi-hk/csdi/tiles"
@@ -85,8 +82,8 @@ const benchSeed = 2026
 // outline crosses at z12 and z14: the large-geometry case.
 func BenchmarkVsPostGIS(b *testing.B) {
 	wrk := testenv.Command(b, "wrk")
-	scale := envFloat(b, scaleVar, 1)
-	dur := envDuration(b, durationVar, 10*time.Second)
+	scale := loadtest.EnvFloat(b, scaleVar, 1)
+	dur := loadtest.EnvDuration(b, durationVar, 10*time.Second)
 	url := testenv.PostGIS(b)
 	ctx := b.Context()
 	store, err := postgis.Open(ctx, url)
@@ -100,7 +97,7 @@ func BenchmarkVsPostGIS(b *testing.B) {
 		{"points", synth.Points(benchSeed, int(200_000*scale))},
 		{"roads", synth.Roads(benchSeed, int(50_000*scale))},
 	}
-	r := report{loadAvg: [2]string{loadAvg()}}
+	r := report{loadAvg: [2]string{loadtest.LoadAvg()}}
 	start := time.Now()
 	for _, l := range layers {
 		if _, err := store.ReplaceLayer(ctx, catalog.LayerInfo{ID: l.id, Title: l.id}, l.seq); err != nil {
@@ -127,7 +124,7 @@ func BenchmarkVsPostGIS(b *testing.B) {
 	}
 	r.geometry, r.index = geometryCost(b, layers)
 
-	pool := benchPool(b, url)
+	pool := loadtest.Pool(b, url, concurrency)
 	cold := benchServer(b, cat, -1)
 	warm := benchServer(b, cat, 1<<30)
 	for _, z := range []maptile.Zoom{12, 14, 16} {
@@ -153,7 +150,7 @@ func BenchmarkVsPostGIS(b *testing.B) {
 		row := measureZoom(b, fmt.Sprintf("coast-z%d", z), wrk, dur, ts, []synthLayer{coast}, cold, warm, pool)
 		r.rows = append(r.rows, row)
 	}
-	r.loadAvg[1] = loadAvg()
+	r.loadAvg[1] = loadtest.LoadAvg()
 	// Printed rather than logged: a parent benchmark's log is not shown.
 	fmt.Println(r.String(scale, dur))
 }
@@ -195,17 +192,8 @@ type report struct {
 type row struct {
 	name                   string
 	tiles                  int
-	cold, warm, pg         result
+	cold, warm, pg         loadtest.Result
 	rawBytes, gzBytes, pgB float64 // average tile sizes
-}
-
-type result struct {
-	tilesPerSec float64
-	p50, p99    time.Duration
-	errors      int
-	// clientCPU is the share of the machine's CPU time the load generator
-	// took: wrk for our server, this process (pgx) for PostGIS.
-	clientCPU float64
 }
 
 func (r report) String(scale float64, dur time.Duration) string {
@@ -226,12 +214,12 @@ func (r report) String(scale float64, dur time.Duration) string {
 		pct := func(f float64) string { return fmt.Sprintf("%.0f%%", 100*f) }
 		fmt.Fprintf(&b, "%-10s %4d  %7.0f %6s %6s %4s  %7.0f %6s %6s %4s  %7.0f %6s %6s %4s  %6.1fx  %6.1fx  %.0f/%.0f, %.0f\n",
 			w.name, w.tiles,
-			w.cold.tilesPerSec, ms(w.cold.p50), ms(w.cold.p99), pct(w.cold.clientCPU),
-			w.warm.tilesPerSec, ms(w.warm.p50), ms(w.warm.p99), pct(w.warm.clientCPU),
-			w.pg.tilesPerSec, ms(w.pg.p50), ms(w.pg.p99), pct(w.pg.clientCPU),
-			w.cold.tilesPerSec/w.pg.tilesPerSec, w.warm.tilesPerSec/w.pg.tilesPerSec,
+			w.cold.PerSec, ms(w.cold.P50), ms(w.cold.P99), pct(w.cold.ClientCPU),
+			w.warm.PerSec, ms(w.warm.P50), ms(w.warm.P99), pct(w.warm.ClientCPU),
+			w.pg.PerSec, ms(w.pg.P50), ms(w.pg.P99), pct(w.pg.ClientCPU),
+			w.cold.PerSec/w.pg.PerSec, w.warm.PerSec/w.pg.PerSec,
 			w.rawBytes, w.gzBytes, w.pgB)
-		if n := w.cold.errors + w.warm.errors + w.pg.errors; n > 0 {
+		if n := w.cold.Errors + w.warm.Errors + w.pg.Errors; n > 0 {
 			fmt.Fprintf(&b, "           %d errors\n", n)
 		}
 	}
@@ -241,9 +229,9 @@ func (r report) String(scale float64, dur time.Duration) string {
 		if want == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "%s >= %gx: %s; ", w.name, want, verdict(w.cold.tilesPerSec >= want*w.pg.tilesPerSec))
+		fmt.Fprintf(&b, "%s >= %gx: %s; ", w.name, want, verdict(w.cold.PerSec >= want*w.pg.PerSec))
 		if w.name == "z16" {
-			fmt.Fprintf(&b, "z16 p99 < 50 ms: %s", verdict(w.cold.p99 < 50*time.Millisecond))
+			fmt.Fprintf(&b, "z16 p99 < 50 ms: %s", verdict(w.cold.P99 < 50*time.Millisecond))
 		}
 	}
 	b.WriteString("\n")
@@ -315,8 +303,8 @@ func measureZoom(b *testing.B, name, wrk string, dur time.Duration, ts []maptile
 	b.Run(name+"/ours-warm", func(b *testing.B) { w.warm = runWrk(b, wrk, warm.URL, paths, dur) })
 	b.Run(name+"/postgis", func(b *testing.B) {
 		w.pg, w.pgB = runPostGIS(b, pool, query, ts, dur)
-		if w.cold.tilesPerSec > 0 {
-			b.ReportMetric(w.cold.tilesPerSec/w.pg.tilesPerSec, "cold/postgis")
+		if w.cold.PerSec > 0 {
+			b.ReportMetric(w.cold.PerSec/w.pg.PerSec, "cold/postgis")
 		}
 	})
 	return w
@@ -360,20 +348,6 @@ func benchServer(b *testing.B, cat *catalog.Catalog, cacheBytes int64) *httptest
 	return srv
 }
 
-func benchPool(b *testing.B, url string) *pgxpool.Pool {
-	cfg, err := pgxpool.ParseConfig(url)
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg.MaxConns, cfg.MinConns = concurrency, concurrency
-	pool, err := pgxpool.NewWithConfig(b.Context(), cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(pool.Close)
-	return pool
-}
-
 // fetch gets a tile, uncompressed unless encoding asks otherwise.
 func fetch(url, encoding string) ([]byte, error) {
 	req, err := http.NewRequest(http.MethodGet, url, nil)
@@ -398,79 +372,20 @@ func fetch(url, encoding string) ([]byte, error) {
 	return body, nil
 }
 
-// wrkScript cycles each of wrk's two threads through the paths, from
-// opposite ends of the list, and prints the figures wrk has at the end on
-// one line.
-const wrkScript = `
-local paths = {%s}
-local n = 0
-function setup(thread)
-  thread:set("start", n * math.floor(#paths / 2))
-  n = n + 1
-end
-local i = nil
-function request()
-  if i == nil then i = start end
-  i = i %% #paths + 1
-  return wrk.format("GET", paths[i], {["Accept-Encoding"] = "gzip"})
-end
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("CSDI %%d %%d %%d %%d %%d\n", summary.requests, summary.duration,
-    latency:percentile(50), latency:percentile(99), e.connect + e.read + e.write + e.timeout + e.status))
-end
-`
-
-// runWrk drives a server with wrk: two threads (one per core of the
-// benchmark machine), 16 connections.
-func runWrk(b *testing.B, wrk, base string, paths []string, dur time.Duration) result {
-	quoted := make([]string, len(paths))
-	for i, p := range paths {
-		quoted[i] = strconv.Quote(p)
-	}
-	script := filepath.Join(b.TempDir(), "tiles.lua")
-	if err := os.WriteFile(script, fmt.Appendf(nil, wrkScript, strings.Join(quoted, ",")), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	var m0, m1 runtime.MemStats
-	runtime.ReadMemStats(&m0)
-	cmd := exec.CommandContext(b.Context(), wrk, "-t2", "-c"+strconv.Itoa(concurrency), "-d"+dur.String(), "--timeout", "60s", "-s", script, base)
-	out, err := cmd.CombinedOutput()
-	runtime.ReadMemStats(&m1)
-	if err != nil {
-		b.Fatalf("%s: %v\n%s", cmd, err, out)
-	}
-	var res result
-	var requests, micros, p50, p99 int64
-	found := false
-	for line := range strings.Lines(string(out)) {
-		if f, ok := strings.CutPrefix(line, "CSDI "); ok {
-			_, err := fmt.Sscan(f, &requests, &micros, &p50, &p99, &res.errors)
-			found = err == nil
-		}
-	}
-	if !found || requests == 0 {
-		b.Fatalf("%s: no figures in its output:\n%s", cmd, out)
-	}
-	res.tilesPerSec = float64(requests) / (float64(micros) / 1e6)
-	ps := cmd.ProcessState
-	res.clientCPU = (ps.UserTime() + ps.SystemTime()).Seconds() / (float64(micros) / 1e6 * float64(runtime.NumCPU()))
-	res.p50, res.p99 = time.Duration(p50)*time.Microsecond, time.Duration(p99)*time.Microsecond
+// runWrk drives a server with wrk, 16 connections, and reports the figures.
+func runWrk(b *testing.B, wrk, base string, paths []string, dur time.Duration) loadtest.Result {
+	w := loadtest.Wrk{Path: wrk, Connections: concurrency, Duration: dur, Timeout: 60 * time.Second, Header: map[string]string{"Accept-Encoding": "gzip"}}
+	res := w.Run(b, base, paths)
 	reportResult(b, res)
-	b.ReportMetric(float64(m1.TotalAlloc-m0.TotalAlloc)/float64(requests), "B/op")
-	b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/float64(requests), "allocs/op")
-	if res.errors > 0 {
-		b.Errorf("%d requests failed:\n%s", res.errors, out)
-	}
 	return res
 }
 
-func reportResult(b *testing.B, r result) {
-	b.ReportMetric(1e9/r.tilesPerSec, "ns/op")
-	b.ReportMetric(r.tilesPerSec, "tiles/s")
-	b.ReportMetric(float64(r.p50.Microseconds())/1000, "p50_ms")
-	b.ReportMetric(float64(r.p99.Microseconds())/1000, "p99_ms")
-	b.ReportMetric(100*r.clientCPU, "client_cpu_%")
+func reportResult(b *testing.B, r loadtest.Result) {
+	b.ReportMetric(1e9/r.PerSec, "ns/op")
+	b.ReportMetric(r.PerSec, "tiles/s")
+	b.ReportMetric(float64(r.P50.Microseconds())/1000, "p50_ms")
+	b.ReportMetric(float64(r.P99.Microseconds())/1000, "p99_ms")
+	b.ReportMetric(100*r.ClientCPU, "client_cpu_%")
 }
 
 // compositeQuery builds one tile of several layers the way Martin builds a
@@ -493,7 +408,7 @@ func pgQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + 
 // runPostGIS runs query for each tile in turn from 16 goroutines for dur,
 // after one pass over every tile to warm PostgreSQL's buffers. It returns the
 // figures and the average tile size.
-func runPostGIS(b *testing.B, pool *pgxpool.Pool, query string, ts []maptile.Tile, dur time.Duration) (result, float64) {
+func runPostGIS(b *testing.B, pool *pgxpool.Pool, query string, ts []maptile.Tile, dur time.Duration) (loadtest.Result, float64) {
 	ctx := b.Context()
 	var size int
 	for _, t := range ts {
@@ -544,12 +459,12 @@ func runPostGIS(b *testing.B, pool *pgxpool.Pool, query string, ts []maptile.Til
 	if len(lat) == 0 {
 		b.Fatal("no tile from PostGIS")
 	}
-	r := result{
-		tilesPerSec: float64(len(lat)) / elapsed.Seconds(),
-		p50:         lat[len(lat)*50/100],
-		p99:         lat[len(lat)*99/100],
-		errors:      int(failures.Load()),
-		clientCPU:   cpu.Seconds() / (elapsed.Seconds() * float64(runtime.NumCPU())),
+	r := loadtest.Result{
+		PerSec:    float64(len(lat)) / elapsed.Seconds(),
+		P50:       lat[len(lat)*50/100],
+		P99:       lat[len(lat)*99/100],
+		Errors:    int(failures.Load()),
+		ClientCPU: cpu.Seconds() / (elapsed.Seconds() * float64(runtime.NumCPU())),
 	}
 	reportResult(b, r)
 	b.ReportMetric(float64(m1.TotalAlloc-m0.TotalAlloc)/float64(len(lat)), "B/op")
@@ -582,15 +497,6 @@ func geometryCost(b *testing.B, layers []synthLayer) (geometry, index uint64) {
 	_, after := heap()
 	runtime.KeepAlive(built)
 	return mid - before, after - mid
-}
-
-// loadAvg is the first three fields of /proc/loadavg, or "unknown".
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
-		return strings.Join(f[:3], " ")
-	}
-	return "unknown"
 }
 
 // processCPU is the CPU time this process has used.
@@ -647,28 +553,4 @@ func vertices(g orb.Geometry) int {
 		return n
 	}
 	return 0
-}
-
-func envFloat(b *testing.B, name string, def float64) float64 {
-	s := os.Getenv(name)
-	if s == "" {
-		return def
-	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || v <= 0 {
-		b.Fatalf("%s=%q: want a positive number", name, s)
-	}
-	return v
-}
-
-func envDuration(b *testing.B, name string, def time.Duration) time.Duration {
-	s := os.Getenv(name)
-	if s == "" {
-		return def
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil || v < time.Second {
-		b.Fatalf("%s=%q: want a duration of at least 1s", name, s)
-	}
-	return v
 }
