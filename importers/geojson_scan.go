@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/csdi-hk/csdi/internal/jsonstr"
 )
 
 // jsonScanner is the tokenizer under the GeoJSON reader. It parses straight
@@ -561,7 +563,7 @@ func appendNestedJSON(dst []byte, v any) []byte {
 	case jsonNumber:
 		return append(dst, v...)
 	case string:
-		return appendJSONString(dst, v)
+		return jsonstr.Append(dst, v, true)
 	case []any:
 		dst = append(dst, '[')
 		for i, e := range v {
@@ -582,65 +584,13 @@ func appendNestedJSON(dst []byte, v any) []byte {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendJSONString(dst, k)
+			dst = jsonstr.Append(dst, k, true)
 			dst = append(dst, ':')
 			dst = appendNestedJSON(dst, v[k])
 		}
 		return append(dst, '}')
 	}
 	panic(fmt.Sprintf("appendNestedJSON: %T", v)) // nested makes no other type
-}
-
-// appendJSONString quotes s as encoding/json does with HTML escaping.
-func appendJSONString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		b := s[i]
-		if b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '\\', '"':
-				dst = append(dst, '\\', b)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		c, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case c == utf8.RuneError && size == 1:
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-		case c == '\u2028' || c == '\u2029':
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hex[c&0xF])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }
 
 // pow10 are the powers of ten that a float64 holds exactly.
