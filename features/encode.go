@@ -5,11 +5,11 @@ import (
 	"math"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/paulmach/orb"
 
 	"github.com/csdi-hk/csdi/geo"
+	"github.com/csdi-hk/csdi/internal/jsonstr"
 )
 
 // The GeoJSON of the items pages is written by hand: through orb/geojson
@@ -155,7 +155,7 @@ func appendValue(buf []byte, v any, t geo.FieldType) ([]byte, error) {
 	case nil:
 		return append(buf, "null"...), nil
 	case string:
-		return appendString(buf, x), nil
+		return jsonstr.Append(buf, x, false), nil
 	case int64:
 		return strconv.AppendInt(buf, x, 10), nil
 	case float64:
@@ -181,58 +181,4 @@ func appendValue(buf []byte, v any, t geo.FieldType) ([]byte, error) {
 		return nil, err
 	}
 	return append(buf, j...), nil
-}
-
-// appendString writes s as a JSON string as encoding/json does with HTML
-// escaping off: quotes, backslashes and control characters escaped,
-// invalid UTF-8 replaced by U+FFFD, and U+2028 and U+2029 escaped, as
-// JavaScript reads them as line ends.
-func appendString(buf []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	buf = append(buf, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			buf = append(buf, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				buf = append(buf, '\\', c)
-			case '\b':
-				buf = append(buf, '\\', 'b')
-			case '\f':
-				buf = append(buf, '\\', 'f')
-			case '\n':
-				buf = append(buf, '\\', 'n')
-			case '\r':
-				buf = append(buf, '\\', 'r')
-			case '\t':
-				buf = append(buf, '\\', 't')
-			default:
-				buf = append(buf, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			buf = append(buf, s[start:i]...)
-			buf = append(buf, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			buf = append(buf, s[start:i]...)
-			buf = append(buf, '\\', 'u', '2', '0', '2', hex[r&0xf])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	buf = append(buf, s[start:]...)
-	return append(buf, '"')
 }

@@ -27,30 +27,6 @@ func jsonOf(t *testing.T, v any) string {
 	return string(bytes.TrimSuffix(b.Bytes(), []byte("\n")))
 }
 
-func TestAppendString(t *testing.T) {
-	tests := []string{
-		"", "plain", "旺角彌敦道 700 號", "𠮷野家", `"quoted" \back\slash/`,
-		"tab\tnew\nline\rcr\bbs\fff", "\x00\x01\x1f\x7f", "<a href=\"x?a&b\">",
-		"\u2028 and \u2029", "bad \xff\xfe utf8 \xe6\x97", "emoji 🏙️ 香港", "\u00e9\u0301",
-	}
-	for i := range 0x80 {
-		tests = append(tests, "x"+string(rune(i))+"y")
-	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	for range 1000 {
-		b := make([]byte, rng.IntN(12))
-		for i := range b {
-			b[i] = byte(rng.IntN(256))
-		}
-		tests = append(tests, string(b))
-	}
-	for _, s := range tests {
-		if got, want := string(appendString(nil, s)), jsonOf(t, s); got != want {
-			t.Errorf("appendString(%q) = %s, encoding/json writes %s", s, got, want)
-		}
-	}
-}
-
 func TestAppendFloat(t *testing.T) {
 	tests := []float64{0, math.Copysign(0, -1), 1, -1, 114.1694, 22.3193, 0.1 + 0.2, 1e-6, 9.99e-7, 1e-7, -1.5e-9,
 		1e20, 1e21, 123456789e15, math.MaxFloat64, math.SmallestNonzeroFloat64, 5e-324, 1 / 3.0, 836000.123456789}

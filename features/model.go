@@ -14,6 +14,7 @@ import (
 	"github.com/csdi-hk/csdi/catalog"
 	"github.com/csdi-hk/csdi/geo"
 	"github.com/csdi-hk/csdi/geo/crs"
+	"github.com/csdi-hk/csdi/internal/jsonstr"
 )
 
 // Media types of the resources.
@@ -274,7 +275,7 @@ func appendProperty(buf []byte, comma bool, name string, v any, t geo.FieldType)
 	if comma {
 		buf = append(buf, ',')
 	}
-	buf = appendString(buf, name)
+	buf = jsonstr.Append(buf, name, false)
 	buf = append(buf, ':')
 	buf, err := appendValue(buf, v, t)
 	if err != nil {

@@ -23,7 +23,11 @@ var cases = []string{
 }
 
 func TestAppendMatchesEncodingJSON(t *testing.T) {
-	for _, s := range cases {
+	all := cases
+	for c := range 0x80 { // every ASCII character between two letters
+		all = append(all, "x"+string(rune(c))+"y")
+	}
+	for _, s := range all {
 		for _, html := range []bool{false, true} {
 			if got, want := Append(nil, s, html), marshal(t, s, html); !bytes.Equal(got, want) {
 				t.Errorf("Append(%q, html %v) = %s, want %s", s, html, got, want)
