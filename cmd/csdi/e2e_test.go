@@ -50,8 +50,14 @@ const sampleDir = "../../testdata/sample"
 // csdi runs the binary to completion and returns its standard output.
 func csdi(t *testing.T, args ...string) (string, error) {
 	t.Helper()
+	return csdiEnv(t, nil, args...)
+}
+
+// csdiEnv is csdi with env added to the binary's environment.
+func csdiEnv(t *testing.T, env []string, args ...string) (string, error) {
+	t.Helper()
 	cmd := exec.Command(csdiBin, args...)
-	cmd.Env = append(os.Environ(), "CSDI_DATABASE_URL=")
+	cmd.Env = append(append(os.Environ(), "CSDI_DATABASE_URL=", "CSDI_KEEP_VERSIONS="), env...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -70,10 +76,16 @@ type server struct {
 
 func startServer(t *testing.T, storeArgs ...string) *server {
 	t.Helper()
+	return startServerEnv(t, nil, storeArgs...)
+}
+
+// startServerEnv starts `csdi serve` with env added to its environment.
+func startServerEnv(t *testing.T, env []string, storeArgs ...string) *server {
+	t.Helper()
 	addr := freeAddr(t)
 	s := &server{url: "http://" + addr, logs: &strings.Builder{}}
 	s.cmd = exec.Command(csdiBin, append([]string{"serve", "--addr", addr}, storeArgs...)...)
-	s.cmd.Env = append(os.Environ(), "CSDI_DATABASE_URL=")
+	s.cmd.Env = append(append(os.Environ(), "CSDI_DATABASE_URL=", "CSDI_KEEP_VERSIONS="), env...)
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)

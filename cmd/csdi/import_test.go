@@ -209,11 +209,23 @@ func TestUploadThroughServe(t *testing.T) {
 	if code != 200 || json.Unmarshal(b, &items) != nil || items.NumberMatched != want {
 		t.Errorf("OGC API items after the upload: %d %s", code, b)
 	}
-	if code, body := post("PUT", "/api/layers/toilets/data", strings.TrimSpace(other), nil, file); code != 403 {
-		t.Errorf("PUT with another department's token: %d %v", code, body)
+	for _, tc := range []struct {
+		name, token string
+		file        []byte
+		code        int
+		err         string
+	}{
+		{"no token", "", file, 401, "needs a department's upload token"},
+		{"a wrong token", token + "x", file, 401, "token is not valid"},
+		{"another department's token", strings.TrimSpace(other), file, 403, `belongs to department "Lands Department"`},
+		{"2 MB with --max-upload-mb 1", token, bytes.Repeat([]byte(" "), 2<<20), 413, "larger than the limit of 1 MiB (csdi serve --max-upload-mb)"},
+	} {
+		if code, body := post("PUT", "/api/layers/toilets/data", tc.token, nil, tc.file); code != tc.code || !strings.Contains(fmt.Sprint(body["error"]), tc.err) {
+			t.Errorf("PUT with %s: %d %v, want %d %q", tc.name, code, body, tc.code, tc.err)
+		}
 	}
-	if code, body := post("PUT", "/api/layers/toilets/data", token, nil, bytes.Repeat([]byte(" "), 2<<20)); code != 413 {
-		t.Errorf("PUT of 2 MB with --max-upload-mb 1: %d %v", code, body)
+	if v := keptVersions(t, store, "toilets"); len(v) != 1 {
+		t.Errorf("the refused uploads made versions: %v", v)
 	}
 	if out, err := csdi(t, append([]string{"layers", "history", "toilets"}, store...)...); err != nil || !strings.Contains(out, "Lands Department") {
 		t.Errorf("history does not name the uploading department: %v\n%s", err, out)

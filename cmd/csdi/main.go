@@ -22,16 +22,21 @@ var version = ""
 
 const usage = `usage:
   csdi serve  [--addr 127.0.0.1:8080] [--db URL] [--data DIR] [--seed DIR] [--max-upload-mb 1024]
+              [--keep-versions 2]
   csdi import [--db URL] [--data DIR] --layer ID [--title TEXT] [--title-zh TEXT]
               [--description TEXT] [--description-zh TEXT] [--attribution TEXT]
               [--department NAME] [--crs CRS] [--source-layer NAME] [--encoding ENC]
-              [--x COL --y COL | --geometry COL] [--strict] FILE
+              [--x COL --y COL | --geometry COL] [--strict] [--keep-versions 2] FILE
   csdi layers [list | show ID | history ID | rollback ID VERSION | delete ID] [--db URL] [--data DIR]
+              [--keep-versions 2]
   csdi token  [create --department NAME | revoke TOKEN] [--db URL] [--data DIR]
   csdi version
 
 --db defaults to $CSDI_DATABASE_URL; with neither, the embedded GeoPackage
-store in --data (default ./data) is used.
+store in --data (default ./data) is used. Every command that changes a layer
+keeps --keep-versions versions of it (default $CSDI_KEEP_VERSIONS, else 2:
+the current one and the one before) and forgets older ones; give every
+command the same count, most simply through $CSDI_KEEP_VERSIONS.
 
 import reads GeoJSON, shapefiles (loose or zipped), GeoPackage, CSV, KML/KMZ,
 GML and FlatGeobuf, whatever the file is called, in WGS84 or HK1980 Grid.

@@ -49,6 +49,8 @@ type Options struct {
 	// 0 means 16.
 	MaxQueued int
 	// TempDir holds uploads until their import ends; "" is os.TempDir().
+	// New removes the uploads that a process which ended without cleaning
+	// up (killed, crashed) left there.
 	TempDir string
 	// KeepJobs is how long a finished job can still be read; 0 means 24h.
 	KeepJobs time.Duration
@@ -92,6 +94,7 @@ func New(cat *catalog.Catalog, opts Options) *Handler {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
+	sweepSpool(opts.TempDir, opts.Log)
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Handler{cat: cat, opts: opts, log: opts.Log, ctx: ctx, cancel: cancel,
 		slots: make(chan struct{}, opts.Jobs), jobs: map[string]*job{}, busy: map[string]string{}}
@@ -245,14 +248,22 @@ func (h *Handler) delete(c echo.Context) error {
 // to a temporary file.
 type upload struct {
 	fields map[string]string
-	path   string // the temporary file
-	name   string // the file's name as sent
+	path   string   // the temporary file
+	lock   *os.File // open on path and locked while the upload lives
+	name   string   // the file's name as sent
 	size   int64
 }
 
-func (u *upload) remove() {
-	if u.path != "" {
-		os.Remove(u.path)
+func (u *upload) remove() { removeSpooled(u.path, u.lock) }
+
+// removeSpooled removes a spooled upload, then lets its lock go: the other
+// way round, another process's sweep could see it unlocked and take it.
+func removeSpooled(path string, lock *os.File) {
+	if path != "" {
+		os.Remove(path)
+	}
+	if lock != nil {
+		lock.Close()
 	}
 }
 
@@ -317,16 +328,14 @@ var errTooLarge = errors.New("file too large")
 
 func (h *Handler) spool(part *multipart.Part, up *upload) error {
 	up.name = filepath.Base(part.FileName())
-	f, err := os.CreateTemp(h.opts.TempDir, "csdi-upload-*"+safeExt(up.name))
+	f, path, err := createSpool(h.opts.TempDir, safeExt(up.name))
 	if err != nil {
 		return spoolError{err}
 	}
-	up.path = f.Name()
+	// f stays open, holding the lock, until the upload is removed.
+	up.path, up.lock = path, f
 	n, err := io.Copy(f, io.LimitReader(part, h.opts.MaxBytes+1))
 	up.size = n
-	if cerr := f.Close(); cerr != nil && err == nil {
-		err = spoolError{cerr}
-	}
 	if err == nil && n > h.opts.MaxBytes {
 		err = errTooLarge
 	}
@@ -388,7 +397,7 @@ func (h *Handler) start(c echo.Context, up *upload, id, dept string, create bool
 		}
 	}
 	j := &job{
-		ID: rand.Text(), Layer: id, create: create, dept: dept, path: up.path, State: "queued", Created: time.Now().UTC(),
+		ID: rand.Text(), Layer: id, create: create, dept: dept, path: up.path, lock: up.lock, State: "queued", Created: time.Now().UTC(),
 		meta: catalog.LayerInfo{
 			ID: id, Title: f["title"], TitleZH: f["title_zh"], Description: f["description"], DescriptionZH: f["description_zh"],
 			Attribution: f["attribution"], Department: dept, CreatedBy: dept, SourceFile: up.name,
@@ -466,18 +475,13 @@ type job struct {
 	create bool // the layer must not exist yet
 	dept   string
 	path   string
+	lock   *os.File // see upload.lock
 	meta   catalog.LayerInfo
 	opts   importers.ImportOptions
 }
 
 func (h *Handler) run(j *job) {
 	defer h.wg.Done()
-	defer os.Remove(j.path)
-	defer func() {
-		h.mu.Lock()
-		delete(h.busy, j.Layer)
-		h.mu.Unlock()
-	}()
 	var err error
 	select {
 	case h.slots <- struct{}{}:
@@ -527,7 +531,14 @@ func (h *Handler) writer(j *job) importers.Writer {
 	}
 }
 
+// finish ends a job. Its upload is removed and its layer freed before the
+// job reads as ended, so that a client who sees it ended can send the
+// next upload for the layer at once, and finds no file left behind.
 func (h *Handler) finish(j *job, reports []importers.Report, err error) {
+	removeSpooled(j.path, j.lock)
+	h.mu.Lock()
+	delete(h.busy, j.Layer)
+	h.mu.Unlock()
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if len(reports) > 0 {

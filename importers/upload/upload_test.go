@@ -33,6 +33,12 @@ type env struct {
 
 func newEnv(t *testing.T, opts Options) *env {
 	t.Helper()
+	return newEnvIn(t, t.TempDir(), opts)
+}
+
+// newEnvIn is newEnv spooling uploads to tmp.
+func newEnvIn(t *testing.T, tmp string, opts Options) *env {
+	t.Helper()
 	ctx := context.Background()
 	st, err := gpkg.Open(ctx, filepath.Join(t.TempDir(), "csdi.gpkg"))
 	if err != nil {
@@ -43,7 +49,7 @@ func newEnv(t *testing.T, opts Options) *env {
 	if err := cat.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ev := &env{cat: cat, tmp: t.TempDir()}
+	ev := &env{cat: cat, tmp: tmp}
 	for dept, tok := range map[string]*string{"Lands Department": &ev.lands, "Planning Department": &ev.plans} {
 		if *tok, err = NewToken(); err != nil {
 			t.Fatal(err)
