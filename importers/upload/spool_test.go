@@ -1,9 +1,7 @@
 package upload
 
 import (
-	"encoding/json"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -104,34 +102,9 @@ func TestUploadsBackToBack(t *testing.T) {
 		if code != 202 {
 			t.Fatalf("upload %d, sent once the one before ended: %d %v", i, code, body)
 		}
-		s := ev.waitTight(t, body)
+		s := ev.poll(t, body, 0) // no pause: catch a job the moment it reads as ended
 		if entries, _ := os.ReadDir(ev.tmp); len(entries) != 0 {
 			t.Fatalf("upload %d %s, and %v still in the spool folder", i, s.State, entries)
 		}
 	}
-}
-
-// waitTight is wait without a pause between polls, to catch a job in the
-// moment after it reads as ended.
-func (ev *env) waitTight(t *testing.T, accepted map[string]any) statusOf {
-	t.Helper()
-	url, _ := accepted["status_url"].(string)
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var s statusOf
-		err = json.NewDecoder(resp.Body).Decode(&s)
-		resp.Body.Close()
-		if err != nil || resp.StatusCode != 200 {
-			t.Fatalf("GET %s: %d %v", url, resp.StatusCode, err)
-		}
-		if s.State == "done" || s.State == "failed" {
-			return s
-		}
-	}
-	t.Fatalf("job %s not ended after 30s", url)
-	return statusOf{}
 }

@@ -121,6 +121,12 @@ type statusOf struct {
 
 func (ev *env) wait(t *testing.T, accepted map[string]any) statusOf {
 	t.Helper()
+	return ev.poll(t, accepted, 20*time.Millisecond)
+}
+
+// poll asks for the job of a 202 answer every pause until it has ended.
+func (ev *env) poll(t *testing.T, accepted map[string]any, pause time.Duration) statusOf {
+	t.Helper()
 	url, _ := accepted["status_url"].(string)
 	if !strings.HasPrefix(url, ev.url+"/api/imports/") {
 		t.Fatalf("status_url %q in %v", url, accepted)
@@ -143,7 +149,7 @@ func (ev *env) wait(t *testing.T, accepted map[string]any) statusOf {
 		if time.Now().After(deadline) {
 			t.Fatalf("job still %s after 30s", s.State)
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(pause)
 	}
 }
 
