@@ -1,11 +1,14 @@
 package tiles
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/clip"
 	"github.com/paulmach/orb/planar"
 )
 
@@ -184,5 +187,67 @@ func TestClipPolygonRandom(t *testing.T) {
 		if got := planar.Area(mp); math.Abs(got-want) > 0.3 {
 			t.Fatalf("polygon %d %v: clipped area %g, sampled %g\nclipped: %v", n, r, got, want, mp)
 		}
+	}
+}
+
+// TestClipLineMatchesOrb checks appendClipLine against orb/clip.LineString,
+// which it replaces: the same parts with the same points, for hand-made
+// cases at the border and corners and for random lines, with points already
+// in dst that must stay as they were.
+func TestClipLineMatchesOrb(t *testing.T) {
+	box := orb.Bound{Min: orb.Point{0, 0}, Max: orb.Point{10, 10}}
+	tests := []struct {
+		name string
+		ls   orb.LineString
+	}{
+		{"empty", nil},
+		{"one point inside", orb.LineString{{5, 5}}},
+		{"inside", orb.LineString{{1, 1}, {5, 5}, {9, 2}}},
+		{"outside", orb.LineString{{-5, -5}, {-1, 20}}},
+		{"through", orb.LineString{{-5, 5}, {15, 5}}},
+		{"leaves and re-enters", orb.LineString{{1, 5}, {15, 5}, {15, 6}, {1, 6}}},
+		{"cuts a corner", orb.LineString{{-1, 5}, {5, -1}}},
+		{"along the border", orb.LineString{{0, 0}, {10, 0}, {10, 10}}},
+		{"ends on the border", orb.LineString{{5, 5}, {10, 5}}},
+		{"starts outside, ends inside", orb.LineString{{-5, 5}, {5, 5}, {6, 6}}},
+		{"in, out, in, out", orb.LineString{{5, 5}, {20, 5}, {5, 6}, {20, 6}}},
+	}
+	rng := rand.New(rand.NewPCG(7, 11))
+	for i := range 200 {
+		ls := make(orb.LineString, 2+rng.IntN(20))
+		for j := range ls {
+			ls[j] = orb.Point{rng.Float64()*30 - 10, rng.Float64()*30 - 10}
+		}
+		tests = append(tests, struct {
+			name string
+			ls   orb.LineString
+		}{fmt.Sprintf("random %d", i), ls})
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			want := clip.LineString(box, tc.ls)
+			prefix := []orb.Point{{-1, -1}, {-2, -2}}
+			dst, ends := appendClipLine(box, slices.Clone(prefix), tc.ls, nil)
+			if !slices.Equal(dst[:len(prefix)], prefix) {
+				t.Fatalf("points before the parts changed: %v", dst[:len(prefix)])
+			}
+			var got orb.MultiLineString
+			from := len(prefix)
+			for _, to := range ends {
+				got = append(got, orb.LineString(dst[from:to]))
+				from = to
+			}
+			if from != len(dst) {
+				t.Fatalf("%d points after the last part", len(dst)-from)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("got %d parts %v, want %d %v", len(got), got, len(want), want)
+			}
+			for i := range want {
+				if !slices.Equal(got[i], want[i]) {
+					t.Errorf("part %d: got %v, want %v", i, got[i], want[i])
+				}
+			}
+		})
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"slices"
 
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/clip"
 	"github.com/paulmach/orb/maptile"
 	"github.com/paulmach/orb/planar"
 
@@ -111,6 +110,8 @@ type tileBuilder struct {
 	lines []orb.LineString
 	mask  []byte
 	stack []int
+	ends  []int // where clipped parts end in pts
+	clip  clipScratch
 	sh    shape
 }
 
@@ -297,6 +298,7 @@ func (tb *tileBuilder) geometry(g orb.Geometry) orb.Geometry {
 // valid until the next call.
 func (tb *tileBuilder) shape(g orb.Geometry) *shape {
 	tb.pts, tb.rings, tb.polys, tb.lines = tb.pts[:0], tb.rings[:0], tb.polys[:0], tb.lines[:0]
+	tb.clip.reset()
 	sh := &tb.sh
 	*sh = shape{}
 	switch g := g.(type) {
@@ -391,8 +393,11 @@ func (tb *tileBuilder) lineStrings(mls ...orb.LineString) orb.MultiLineString {
 			out = append(out, tb.simplify(pl))
 			continue
 		}
-		for _, part := range clip.LineString(tb.box, pl) {
-			out = append(out, tb.simplify(part))
+		from := len(tb.pts)
+		tb.pts, tb.ends = appendClipLine(tb.box, tb.pts, pl, tb.ends[:0])
+		for _, to := range tb.ends {
+			out = append(out, tb.simplify(tb.pts[from:to:to]))
+			from = to
 		}
 	}
 	tb.lines = out
@@ -433,7 +438,7 @@ func (tb *tileBuilder) polygons(mp ...orb.Polygon) orb.MultiPolygon {
 			out = append(out, tb.simplifyPolygon(pp))
 			continue
 		}
-		for _, part := range clipPolygon(tb.box, pp) {
+		for _, part := range tb.clip.polygon(tb.box, pp) {
 			out = append(out, tb.simplifyPolygon(part))
 		}
 	}
