@@ -117,8 +117,8 @@ func TestLoad(t *testing.T) {
 			if f.ID != uint64(i+1) {
 				t.Fatalf("layer %s: feature %d has id %d, want ids in order", id, i, f.ID)
 			}
-			if f.Properties["名稱"] != fmt.Sprint("點", i+1) {
-				t.Errorf("layer %s feature %d: 名稱 = %v", id, f.ID, f.Properties["名稱"])
+			if v, _ := l.Value(i, "名稱"); v != fmt.Sprint("點", i+1) {
+				t.Errorf("layer %s feature %d: 名稱 = %v", id, f.ID, v)
 			}
 		}
 	}
@@ -221,8 +221,8 @@ func whole(l *catalog.Layer) error {
 	}
 	for i := range l.Len() {
 		f := l.At(i)
-		if fmt.Sprint("v", f.Properties["v"]) != l.Info.Title {
-			return fmt.Errorf("feature %d of version %v in a snapshot of %s", f.ID, f.Properties["v"], l.Info.Title)
+		if v, _ := l.Value(i, "v"); fmt.Sprint("v", v) != l.Info.Title {
+			return fmt.Errorf("feature %d of version %v in a snapshot of %s", f.ID, v, l.Info.Title)
 		}
 		if i > 0 && l.At(i-1).ID >= f.ID {
 			return fmt.Errorf("%s: ids out of order at %d", l.Info.Title, i)

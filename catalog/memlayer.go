@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"cmp"
+	"iter"
 	"math"
 	"slices"
 	"strings"
@@ -27,6 +28,9 @@ type Layer struct {
 	// index holds slots; slotAt is the feature index of each slot.
 	index  rtree.RTreeG[int32]
 	slotAt []int32
+	// slotOf is the slot of each feature index: readers by index find the
+	// feature's tags through it.
+	slotOf []int32
 
 	// keys is every property name of the layer, sorted; values every
 	// distinct property value (by type and bits), in order of first
@@ -37,19 +41,25 @@ type Layer struct {
 	values []any
 	tagAt  []uint32
 	tags   []uint32
+	// nils lists, by slot, the keys (indexes into keys, in order) a feature
+	// holds with a nil value: rare, and left out of tags for the tile
+	// encoder, but a reader must still tell them from absent keys.
+	nils map[int32][]uint32
 }
 
 // NewLayer builds a layer snapshot; it sorts feats by id and takes ownership.
 //
-// It gives each feature a new properties map whose keys and values are
-// shared with the other features of the layer: stores decode a copy of every
-// name and value for every feature, and the same district name repeated
-// over thousands of buildings would otherwise cost thousands of strings.
+// It moves each feature's properties into the layer's tag index and leaves
+// the feature's Properties nil: a map per feature cost more than the
+// coordinates (issue 4), and the index shares keys and values across
+// features, since stores decode a copy of every name and value and the same
+// district name repeated over thousands of buildings would otherwise cost
+// thousands of strings. Read properties with Value, Props or Properties.
 // And it moves the features' coordinates into one array, in the order of a
 // Hilbert curve over the layer: features near each other on the map are
 // then near each other in memory, which a tile, reading thousands of
-// neighbours, finds in the processor's caches. The maps and geometries
-// hold the same values as before.
+// neighbours, finds in the processor's caches. The geometries hold the same
+// values as before.
 func NewLayer(info LayerInfo, feats []geo.Feature) *Layer {
 	if !slices.IsSortedFunc(feats, byID) {
 		slices.SortFunc(feats, byID)
@@ -57,6 +67,10 @@ func NewLayer(info LayerInfo, feats []geo.Feature) *Layer {
 	l := &Layer{Info: info, features: feats}
 	var bounds []orb.Bound
 	l.slotAt, bounds = hilbertOrder(feats)
+	l.slotOf = make([]int32, len(feats))
+	for slot, i := range l.slotAt {
+		l.slotOf[i] = int32(slot)
+	}
 	compact(feats, l.slotAt)
 	// The R-tree and the interning touch different data, so they run side
 	// by side: building a layer is most of the time to load it.
@@ -244,7 +258,7 @@ func (a *arena) copy(g orb.Geometry) orb.Geometry {
 
 // intern shares the keys and values of the features' properties and builds
 // the tag index, visiting the features by slot so that the tags and values
-// of neighbours are neighbours too.
+// of neighbours are neighbours too; it drops the features' maps.
 func (l *Layer) intern() {
 	keyAt := map[string]uint32{}
 	for _, f := range l.features {
@@ -265,24 +279,26 @@ func (l *Layer) intern() {
 	in.ints = make(map[int64]uint32, len(l.features))
 	l.tagAt = make([]uint32, 1, len(l.features)+1)
 	var tags []uint32
-	for _, i := range l.slotAt {
+	for slot, i := range l.slotAt {
 		f := &l.features[i]
 		start := len(tags)
-		if f.Properties != nil {
-			props := make(map[string]any, len(f.Properties))
-			for k, v := range f.Properties {
-				ki := keyAt[k]
-				if v == nil {
-					props[l.keys[ki]] = nil
-					continue
+		for k, v := range f.Properties {
+			ki := keyAt[k]
+			if v == nil {
+				if l.nils == nil {
+					l.nils = map[int32][]uint32{}
 				}
-				vi, shared := in.value(v)
-				props[l.keys[ki]] = shared
-				tags = append(tags, ki, vi)
+				l.nils[int32(slot)] = append(l.nils[int32(slot)], ki)
+				continue
 			}
-			sortPairs(tags[start:])
-			f.Properties = props
+			vi := in.value(v)
+			tags = append(tags, ki, vi)
 		}
+		sortPairs(tags[start:])
+		if n := l.nils[int32(slot)]; n != nil {
+			slices.Sort(n)
+		}
+		f.Properties = nil
 		l.tagAt = append(l.tagAt, uint32(len(tags)))
 	}
 	l.tags = slices.Clip(tags)
@@ -312,7 +328,7 @@ type interner struct {
 	bools  [2]int32
 }
 
-func (in *interner) value(v any) (uint32, any) {
+func (in *interner) value(v any) uint32 {
 	if in.strs == nil {
 		in.strs, in.floats = map[string]uint32{}, map[uint64]uint32{}
 		if in.ints == nil {
@@ -334,7 +350,7 @@ func (in *interner) value(v any) (uint32, any) {
 				in.small[x] = uint32(len(in.values)) + 1
 				in.values = append(in.values, v)
 			}
-			return in.small[x] - 1, in.values[in.small[x]-1]
+			return in.small[x] - 1
 		}
 		return lookup(in, in.ints, x, func() any { return x })
 	case bool:
@@ -346,32 +362,111 @@ func (in *interner) value(v any) (uint32, any) {
 			in.bools[b] = int32(len(in.values))
 			in.values = append(in.values, v)
 		}
-		return uint32(in.bools[b]), in.values[in.bools[b]]
+		return uint32(in.bools[b])
 	}
 	in.values = append(in.values, v)
-	return uint32(len(in.values) - 1), v
+	return uint32(len(in.values) - 1)
 }
 
-func lookup[K comparable](in *interner, m map[K]uint32, k K, box func() any) (uint32, any) {
+func lookup[K comparable](in *interner, m map[K]uint32, k K, box func() any) uint32 {
 	if i, ok := m[k]; ok {
-		return i, in.values[i]
+		return i
 	}
 	i := uint32(len(in.values))
 	m[k] = i
-	v := box()
-	in.values = append(in.values, v)
-	return i, v
+	in.values = append(in.values, box())
+	return i
 }
 
 // Len is the number of features.
 func (l *Layer) Len() int { return len(l.features) }
 
-// At returns the i-th feature in id order; it must not be modified.
+// At returns the i-th feature in id order; it must not be modified. Its
+// Properties are nil: read them with Value, Props or Properties.
 func (l *Layer) At(i int) *geo.Feature { return &l.features[i] }
 
-// Feature returns the feature with the given id.
+// Index returns the index in id order of the feature with the given id.
+func (l *Layer) Index(id uint64) (int, bool) {
+	return slices.BinarySearchFunc(l.features, id, func(f geo.Feature, id uint64) int { return cmp.Compare(f.ID, id) })
+}
+
+// Value returns the value of the i-th feature's property key, and whether
+// the feature has that property (a nil value counts as had).
+func (l *Layer) Value(i int, key string) (any, bool) {
+	ki, ok := slices.BinarySearch(l.keys, key)
+	if !ok {
+		return nil, false
+	}
+	slot := l.slotOf[i]
+	// A handful of tags, in key order: a scan beats a search.
+	tags := l.SlotTags(slot)
+	for j := 0; j < len(tags); j += 2 {
+		if tags[j] == uint32(ki) {
+			return l.values[tags[j+1]], true
+		}
+		if tags[j] > uint32(ki) {
+			break
+		}
+	}
+	if l.nils != nil && slices.Contains(l.nils[slot], uint32(ki)) {
+		return nil, true
+	}
+	return nil, false
+}
+
+// NumProperties is the number of properties of the i-th feature, nil
+// values included.
+func (l *Layer) NumProperties(i int) int {
+	slot := l.slotOf[i]
+	n := len(l.SlotTags(slot)) / 2
+	if l.nils != nil {
+		n += len(l.nils[slot])
+	}
+	return n
+}
+
+// Props yields the properties of the i-th feature, nil values included, in
+// key order.
+func (l *Layer) Props(i int) iter.Seq2[string, any] {
+	return func(yield func(string, any) bool) {
+		slot := l.slotOf[i]
+		tags := l.SlotTags(slot)
+		var nils []uint32
+		if l.nils != nil {
+			nils = l.nils[slot]
+		}
+		for len(tags) > 0 || len(nils) > 0 {
+			var k uint32
+			var v any
+			if len(nils) > 0 && (len(tags) == 0 || nils[0] < tags[0]) {
+				k, nils = nils[0], nils[1:]
+			} else {
+				k, v, tags = tags[0], l.values[tags[1]], tags[2:]
+			}
+			if !yield(l.keys[k], v) {
+				return
+			}
+		}
+	}
+}
+
+// Properties returns a new map of the i-th feature's properties, nil when it
+// has none: for the few readers that need a map, as the layer keeps none.
+func (l *Layer) Properties(i int) map[string]any {
+	n := l.NumProperties(i)
+	if n == 0 {
+		return nil
+	}
+	m := make(map[string]any, n)
+	for k, v := range l.Props(i) {
+		m[k] = v
+	}
+	return m
+}
+
+// Feature returns the feature with the given id; its Properties are nil.
 func (l *Layer) Feature(id uint64) (*geo.Feature, bool) {
-	i, ok := slices.BinarySearchFunc(l.features, id, func(f geo.Feature, id uint64) int { return cmp.Compare(f.ID, id) })
+	i, ok := l.Index(id)
 	if !ok {
 		return nil, false
 	}
@@ -396,7 +491,8 @@ func (l *Layer) SearchSlots(b orb.Bound, fn func(slot int32) bool) {
 	})
 }
 
-// SlotFeature returns the feature in a slot; it must not be modified.
+// SlotFeature returns the feature in a slot; it must not be modified. Its
+// Properties are nil.
 func (l *Layer) SlotFeature(slot int32) *geo.Feature { return &l.features[l.slotAt[slot]] }
 
 // Keys is every property name of the layer, sorted: what the key indexes of

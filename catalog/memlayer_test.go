@@ -70,9 +70,47 @@ func TestNewLayerKeepsFeatures(t *testing.T) {
 			if l.Len() != len(want) {
 				t.Fatalf("%d features, want %d", l.Len(), len(want))
 			}
+			byID := map[uint64]geo.Feature{}
 			for i, w := range want {
-				if got := l.At(i); !reflect.DeepEqual(*got, w) {
+				byID[w.ID] = w
+				got := l.At(i)
+				if got.ID != w.ID || !reflect.DeepEqual(got.Geometry, w.Geometry) {
 					t.Errorf("feature %d reads back as %#v, want %#v", i, *got, w)
+				}
+				// The layer keeps no map per feature: its methods read
+				// the properties back.
+				if got.Properties != nil {
+					t.Errorf("feature %d keeps a properties map %v", i, got.Properties)
+				}
+				wantProps := w.Properties
+				if len(wantProps) == 0 {
+					wantProps = nil
+				}
+				if p := l.Properties(i); !reflect.DeepEqual(p, wantProps) {
+					t.Errorf("feature %d: Properties %#v, want %#v", i, p, wantProps)
+				}
+				if n := l.NumProperties(i); n != len(w.Properties) {
+					t.Errorf("feature %d: NumProperties %d, want %d", i, n, len(w.Properties))
+				}
+				for k, wv := range w.Properties {
+					if v, ok := l.Value(i, k); !ok || !reflect.DeepEqual(v, wv) {
+						t.Errorf("feature %d: Value(%q) = %#v, %v, want %#v, true", i, k, v, ok, wv)
+					}
+				}
+				for _, k := range []string{"", "absent", "zz"} {
+					if v, ok := l.Value(i, k); ok {
+						t.Errorf("feature %d: Value(%q) = %#v, true, want none", i, k, v)
+					}
+				}
+				var order []string
+				for k := range l.Props(i) {
+					order = append(order, k)
+				}
+				if !slices.IsSorted(order) || len(order) != len(w.Properties) {
+					t.Errorf("feature %d: Props yields keys %q, want the %d keys sorted", i, order, len(w.Properties))
+				}
+				if j, ok := l.Index(w.ID); !ok || j != i {
+					t.Errorf("Index(%d) = %d, %v, want %d, true", w.ID, j, ok, i)
 				}
 			}
 			seen := map[uint64]bool{}
@@ -95,7 +133,7 @@ func TestNewLayerKeepsFeatures(t *testing.T) {
 					got[keys[tags[j]]] = values[tags[j+1]]
 				}
 				wantTags := map[string]any{}
-				for k, v := range f.Properties {
+				for k, v := range byID[f.ID].Properties {
 					if v != nil {
 						wantTags[k] = v
 					}

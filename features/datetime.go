@@ -157,8 +157,9 @@ func timeField(l *catalog.Layer) (geo.Field, bool) {
 
 // matchTime reports whether the feature's time, an instant or for a date
 // the whole day, meets the interval. A feature without a time does not.
-func (iv *interval) matchTime(f *geo.Feature, fd geo.Field) bool {
-	t, ok := f.Properties[fd.Name].(time.Time)
+func (iv *interval) matchTime(l *catalog.Layer, i int, fd geo.Field) bool {
+	v, _ := l.Value(i, fd.Name)
+	t, ok := v.(time.Time)
 	if !ok {
 		return false
 	}
@@ -197,7 +198,8 @@ func (t *timeExtents) get(l *catalog.Layer) *TemporalExtent {
 	var first, last time.Time
 	found := false
 	for i := range l.Len() {
-		v, ok := l.At(i).Properties[fd.Name].(time.Time)
+		p, _ := l.Value(i, fd.Name)
+		v, ok := p.(time.Time)
 		if !ok {
 			continue
 		}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/csdi-hk/csdi/catalog"
 	"github.com/csdi-hk/csdi/features/cql2"
-	"github.com/csdi-hk/csdi/geo"
 	"github.com/csdi-hk/csdi/geo/crs"
 )
 
@@ -36,7 +35,23 @@ type filter struct {
 	boxed bool
 }
 
-func (f *filter) match(ft *geo.Feature) bool { return cql2.Eval(f.expr, ft) }
+func (f *filter) match(l *catalog.Layer, i int) bool {
+	return cql2.EvalFeature(f.expr, item{l, i})
+}
+
+// item is a feature of a layer in memory as CQL2 reads it: through the
+// layer, which keeps no properties map per feature.
+type item struct {
+	l *catalog.Layer
+	i int
+}
+
+func (it item) Geom() orb.Geometry { return it.l.At(it.i).Geometry }
+
+func (it item) Value(name string) any {
+	v, _ := it.l.Value(it.i, name)
+	return v
+}
 
 // bound is the box outside which the filter matches nothing, if it has
 // one: the R-tree narrows the search to it.

@@ -392,7 +392,7 @@ func (h *Handler) items(c echo.Context) error {
 			buf = append(buf, j...)
 		} else {
 			f, start := l.At(idx), len(buf)
-			if buf, err = appendFeature(buf, f, toCRS(f.Geometry, q.crs), l.Info.Fields, nil); err != nil {
+			if buf, err = appendFeature(buf, l, idx, toCRS(f.Geometry, q.crs), l.Info.Fields, nil); err != nil {
 				return fmt.Errorf("layer %q: %w", l.Info.ID, err)
 			}
 			if wgs84 {
@@ -432,7 +432,7 @@ func (h *Handler) item(c echo.Context) error {
 	if err != nil || strconv.FormatUint(id, 10) != fid {
 		return notFound("no feature %q in collection %q: feature ids are positive integers", fid, l.Info.ID)
 	}
-	f, ok := l.Feature(id)
+	i, ok := l.Index(id)
 	if !ok {
 		return notFound("no feature %d in collection %q", id, l.Info.ID)
 	}
@@ -452,9 +452,9 @@ func (h *Handler) item(c echo.Context) error {
 		Link{Href: link(c, "/collections/"+l.Info.ID, nil), Rel: "collection", Type: mediaJSON, Title: "The collection"})
 	if form == formatHTML {
 		c.Response().Header().Set("Content-Crs", contentCRS(crs.CRS84))
-		return h.featureHTML(c, l, f, links)
+		return h.featureHTML(c, l, i, links)
 	}
-	body, err := appendFeature(nil, f, toCRS(f.Geometry, out), l.Info.Fields, links)
+	body, err := appendFeature(nil, l, i, toCRS(l.At(i).Geometry, out), l.Info.Fields, links)
 	if err != nil {
 		return fmt.Errorf("layer %q: %w", l.Info.ID, err)
 	}

@@ -176,7 +176,7 @@ type featureRow struct {
 	Values []string
 }
 
-func newFeaturesPage(c echo.Context, l *catalog.Layer, feats []*geo.Feature) (featuresPage, error) {
+func newFeaturesPage(c echo.Context, l *catalog.Layer, idx []int) (featuresPage, error) {
 	p := featuresPage{Title: l.Info.Title, TitleZH: l.Info.TitleZH,
 		ItemsURL: link(c, "/collections/"+l.Info.ID+"/items", nil)}
 	if p.Title == "" {
@@ -187,10 +187,11 @@ func newFeaturesPage(c echo.Context, l *catalog.Layer, feats []*geo.Feature) (fe
 	}
 	fc := geojson.NewFeatureCollection()
 	var b orb.Bound
-	for i, f := range feats {
+	for i, fi := range idx {
+		f := l.At(fi)
 		row := featureRow{ID: f.ID, Href: p.ItemsURL + "/" + strconv.FormatUint(f.ID, 10) + "?f=html"}
 		for _, fd := range l.Info.Fields {
-			row.Values = append(row.Values, formatValue(f.Properties[fd.Name], fd.Type))
+			row.Values = append(row.Values, formatValue(propValue(l, fi, fd.Name), fd.Type))
 		}
 		p.Rows = append(p.Rows, row)
 		gf := geojson.NewFeature(f.Geometry)
@@ -202,7 +203,7 @@ func newFeaturesPage(c echo.Context, l *catalog.Layer, feats []*geo.Feature) (fe
 			b = b.Union(f.Geometry.Bound())
 		}
 	}
-	if len(feats) > 0 {
+	if len(idx) > 0 {
 		p.Bounds = [][2]float64{{b.Min[0], b.Min[1]}, {b.Max[0], b.Max[1]}}
 	}
 	var err error
@@ -213,11 +214,7 @@ func newFeaturesPage(c echo.Context, l *catalog.Layer, feats []*geo.Feature) (fe
 }
 
 func (h *Handler) itemsHTML(c echo.Context, l *catalog.Layer, pg page, links []Link) error {
-	feats := make([]*geo.Feature, len(pg.items))
-	for i, idx := range pg.items {
-		feats[i] = l.At(idx)
-	}
-	p, err := newFeaturesPage(c, l, feats)
+	p, err := newFeaturesPage(c, l, pg.items)
 	if err != nil {
 		return err
 	}
@@ -233,15 +230,23 @@ func (h *Handler) itemsHTML(c echo.Context, l *catalog.Layer, pg page, links []L
 	return h.html(c, "items", p.Title, h.crumbs(c, l, true), p)
 }
 
-func (h *Handler) featureHTML(c echo.Context, l *catalog.Layer, f *geo.Feature, _ []Link) error {
-	p, err := newFeaturesPage(c, l, []*geo.Feature{f})
+func (h *Handler) featureHTML(c echo.Context, l *catalog.Layer, i int, _ []Link) error {
+	p, err := newFeaturesPage(c, l, []int{i})
 	if err != nil {
 		return err
 	}
+	f := l.At(i)
 	p.ID, p.Values = f.ID, p.Rows[0].Values
 	crumbs := append(h.crumbs(c, l, true), crumb{strconv.FormatUint(f.ID, 10), ""})
 	crumbs[2].Href = p.ItemsURL + "?f=html"
 	return h.html(c, "feature", fmt.Sprintf("%s %d", p.Title, f.ID), crumbs, p)
+}
+
+// propValue is the value of the i-th feature's property name, nil when
+// missing.
+func propValue(l *catalog.Layer, i int, name string) any {
+	v, _ := l.Value(i, name)
+	return v
 }
 
 // formatValue writes a property value as the JSON encoding does, without

@@ -218,11 +218,12 @@ func appendCollectionStart(buf []byte, matched, returned int, stamp time.Time, l
 
 func appendCollectionEnd(buf []byte) []byte { return append(buf, "]}\n"...) }
 
-// appendFeature writes f, with geom for its geometry, as a GeoJSON
-// feature. Properties come in the order of the layer's fields, each
+// appendFeature writes the i-th feature of l, with geom for its geometry,
+// as a GeoJSON feature. Properties come in the order of the layer's fields, each
 // present (null when missing) so that a client reading the first page sees
 // the whole schema; links are for a feature served on its own.
-func appendFeature(buf []byte, f *geo.Feature, geom orb.Geometry, fields []geo.Field, links []Link) ([]byte, error) {
+func appendFeature(buf []byte, l *catalog.Layer, i int, geom orb.Geometry, fields []geo.Field, links []Link) ([]byte, error) {
+	f := l.At(i)
 	buf = append(buf, `{"type":"Feature","id":`...)
 	buf = strconv.AppendUint(buf, f.ID, 10)
 	buf = append(buf, `,"geometry":`...)
@@ -232,31 +233,28 @@ func appendFeature(buf []byte, f *geo.Feature, geom orb.Geometry, fields []geo.F
 	}
 	buf = append(buf, `,"properties":{`...)
 	seen := 0
-	for i, fd := range fields {
-		v, ok := f.Properties[fd.Name]
+	for j, fd := range fields {
+		v, ok := l.Value(i, fd.Name)
 		if ok {
 			seen++
 		}
-		if buf, err = appendProperty(buf, i > 0, fd.Name, v, fd.Type); err != nil {
+		if buf, err = appendProperty(buf, j > 0, fd.Name, v, fd.Type); err != nil {
 			return nil, fmt.Errorf("feature %d: %w", f.ID, err)
 		}
 	}
-	if seen < len(f.Properties) {
+	if seen < l.NumProperties(i) {
 		// Properties outside the layer's fields should not exist, but are
-		// not dropped if they do.
-		var extra []string
-		for name := range f.Properties {
-			if !slices.ContainsFunc(fields, func(fd geo.Field) bool { return fd.Name == name }) {
-				extra = append(extra, name)
+		// not dropped if they do. Props yields them in key order.
+		n := 0
+		for name, v := range l.Props(i) {
+			if slices.ContainsFunc(fields, func(fd geo.Field) bool { return fd.Name == name }) {
+				continue
 			}
-		}
-		slices.Sort(extra)
-		for i, name := range extra {
-			v := f.Properties[name]
 			t, _ := geo.TypeOf(v)
-			if buf, err = appendProperty(buf, i > 0 || len(fields) > 0, name, v, t); err != nil {
+			if buf, err = appendProperty(buf, n > 0 || len(fields) > 0, name, v, t); err != nil {
 				return nil, fmt.Errorf("feature %d: %w", f.ID, err)
 			}
+			n++
 		}
 	}
 	buf = append(buf, '}')

@@ -47,11 +47,11 @@ func selectPage(l *catalog.Layer, idx []int32, q *itemsQuery) (page, error) {
 	case q.after > 0:
 		// In sortby order the cursor is a place in that order: the sort
 		// keys of the cursor's feature, then its id.
-		cur, ok := l.Feature(q.after)
+		cur, ok := l.Index(q.after)
 		if !ok {
 			return page{}, invalidParam("after", "feature %d is no longer in the collection, which changed while it was paged; start again from the first page", q.after)
 		}
-		start = sort.Search(n, func(pos int) bool { return q.compare(l.At(at(pos)), cur) > 0 })
+		start = sort.Search(n, func(pos int) bool { return q.compare(l, at(pos), cur) > 0 })
 	}
 	end := min(start+q.limit, n)
 	p := page{matched: n, items: make([]int, 0, end-start)}
@@ -92,21 +92,21 @@ func (h *Handler) selection(l *catalog.Layer, q *itemsQuery) []int32 {
 // the R-tree when the query has a box, and orders them.
 func match(l *catalog.Layer, q *itemsQuery) []int32 {
 	tf, hasTime := timeField(l)
-	keep := func(f *geo.Feature) bool {
+	keep := func(i int, f *geo.Feature) bool {
 		if q.boxes != nil && !inBoxes(f.Geometry, q.boxes) {
 			return false
 		}
 		// A layer without a time property has nothing to filter on:
 		// datetime restricts nothing there.
-		if q.when != nil && hasTime && !q.when.matchTime(f, tf) {
+		if q.when != nil && hasTime && !q.when.matchTime(l, i, tf) {
 			return false
 		}
 		for _, pf := range q.props {
-			if !pf.match(f) {
+			if !pf.match(l, i) {
 				return false
 			}
 		}
-		return q.cql == nil || q.cql.match(f)
+		return q.cql == nil || q.cql.match(l, i)
 	}
 	search := q.boxes
 	if b, ok := q.cql.bound(); ok {
@@ -129,7 +129,7 @@ func match(l *catalog.Layer, q *itemsQuery) []int32 {
 	if search != nil {
 		for _, b := range search {
 			l.Search(b, func(i int, f *geo.Feature) bool {
-				if keep(f) {
+				if keep(i, f) {
 					idx = append(idx, int32(i))
 				}
 				return true
@@ -139,7 +139,7 @@ func match(l *catalog.Layer, q *itemsQuery) []int32 {
 		idx = sortUnique(idx, l.Len())
 	} else {
 		for i := range l.Len() {
-			if keep(l.At(i)) {
+			if keep(i, l.At(i)) {
 				idx = append(idx, int32(i))
 			}
 		}
@@ -148,7 +148,7 @@ func match(l *catalog.Layer, q *itemsQuery) []int32 {
 		idx = []int32{}
 	}
 	if q.sort != nil {
-		slices.SortFunc(idx, func(a, b int32) int { return q.compare(l.At(int(a)), l.At(int(b))) })
+		slices.SortFunc(idx, func(a, b int32) int { return q.compare(l, int(a), int(b)) })
 	}
 	return idx
 }
@@ -210,9 +210,10 @@ func intersection(a, b orb.Bound) orb.Bound {
 
 // compare orders two features by the sortby keys, then by id. A null
 // sorts after every value, so first when descending, as in SQL.
-func (q *itemsQuery) compare(a, b *geo.Feature) int {
+func (q *itemsQuery) compare(l *catalog.Layer, a, b int) int {
 	for _, k := range q.sort {
-		va, vb := a.Properties[k.name], b.Properties[k.name]
+		va, _ := l.Value(a, k.name)
+		vb, _ := l.Value(b, k.name)
 		var c int
 		switch {
 		case va == nil && vb == nil:
@@ -230,7 +231,7 @@ func (q *itemsQuery) compare(a, b *geo.Feature) int {
 			return c
 		}
 	}
-	return cmp.Compare(a.ID, b.ID)
+	return cmp.Compare(l.At(a).ID, l.At(b).ID)
 }
 
 // matchCache keeps the most recently used match lists, keyed by layer,

@@ -422,8 +422,8 @@ func parsePropFilter(fd geo.Field, s string) (propFilter, error) {
 	return pf, nil
 }
 
-func (pf propFilter) match(f *geo.Feature) bool {
-	v, ok := f.Properties[pf.field.Name]
+func (pf propFilter) match(l *catalog.Layer, i int) bool {
+	v, ok := l.Value(i, pf.field.Name)
 	return ok && v != nil && compareValues(v, pf.v) == 0
 }
 

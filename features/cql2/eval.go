@@ -315,9 +315,33 @@ func truth(b bool) tri {
 // Eval reports whether f matches e; a filter that is unknown for f (it
 // compares a NULL) does not match. e should be resolved, though Eval
 // works without.
-func Eval(e Expr, f *geo.Feature) bool { return eval(e, f) == yes }
+func Eval(e Expr, f *geo.Feature) bool {
+	if f == nil {
+		return eval(e, nil) == yes
+	}
+	return eval(e, (*mapFeature)(f)) == yes
+}
 
-func eval(e Expr, f *geo.Feature) tri {
+// Feature is what an expression reads of a feature. A layer in memory keeps
+// no properties map per feature (they cost more than the coordinates), so
+// it is read through this rather than a *geo.Feature.
+type Feature interface {
+	// Geom is the feature's geometry.
+	Geom() orb.Geometry
+	// Value is the value of a property, nil when missing.
+	Value(name string) any
+}
+
+// EvalFeature is Eval for a Feature.
+func EvalFeature(e Expr, f Feature) bool { return eval(e, f) == yes }
+
+// mapFeature reads a geo.Feature's own map.
+type mapFeature geo.Feature
+
+func (f *mapFeature) Geom() orb.Geometry    { return f.Geometry }
+func (f *mapFeature) Value(name string) any { return f.Properties[name] }
+
+func eval(e Expr, f Feature) tri {
 	switch e := e.(type) {
 	case Bool:
 		return truth(bool(e))
@@ -427,7 +451,7 @@ func eval(e Expr, f *geo.Feature) tri {
 
 // value is the value of a scalar for f: string, float64, bool, time.Time,
 // orb.Geometry, or nil for NULL.
-func value(e Expr, f *geo.Feature) any {
+func value(e Expr, f Feature) any {
 	switch e := e.(type) {
 	case Str:
 		return string(e)
@@ -448,12 +472,12 @@ func value(e Expr, f *geo.Feature) any {
 			return nil
 		}
 		if e.typ == "geometry" {
-			if f.Geometry == nil {
-				return nil
+			if g := f.Geom(); g != nil {
+				return g
 			}
-			return f.Geometry
+			return nil
 		}
-		switch v := f.Properties[e.Name].(type) {
+		switch v := f.Value(e.Name).(type) {
 		case int64:
 			return float64(v)
 		case int:
@@ -516,7 +540,7 @@ func compare(a, b any) (c int, ok bool) {
 	return 0, false
 }
 
-func shapeOf(e Expr, f *geo.Feature) *shape {
+func shapeOf(e Expr, f Feature) *shape {
 	if g, ok := e.(Geometry); ok && g.prep != nil {
 		return g.prep
 	}
@@ -546,7 +570,7 @@ func (m moment) cmp(n moment) int {
 
 // period is the time span of a temporal expression for f; ok is false
 // when it is NULL.
-func period(e Expr, f *geo.Feature) (start, end moment, ok bool) {
+func period(e Expr, f Feature) (start, end moment, ok bool) {
 	switch e := e.(type) {
 	case Interval:
 		s, _, okS := period(e.Start, f)

@@ -168,11 +168,12 @@ func (ev *env) value(t *testing.T, layer string, id uint64) (int64, any) {
 	if !ok {
 		t.Fatalf("layer %q not served", layer)
 	}
-	f, ok := l.Feature(id)
+	i, ok := l.Index(id)
 	if !ok {
 		t.Fatalf("layer %q has no feature %d", layer, id)
 	}
-	return l.Info.Version, f.Properties["v"]
+	v, _ := l.Value(i, "v")
+	return l.Info.Version, v
 }
 
 func TestUploadTokens(t *testing.T) {
