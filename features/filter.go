@@ -48,6 +48,7 @@ type item struct {
 
 func (it item) Geom() orb.Geometry { return it.l.At(it.i).Geometry }
 
+// Value is the property name, nil when missing (as CQL2 reads NULL).
 func (it item) Value(name string) any {
 	v, _ := it.l.Value(it.i, name)
 	return v

@@ -191,7 +191,7 @@ func newFeaturesPage(c echo.Context, l *catalog.Layer, idx []int) (featuresPage,
 		f := l.At(fi)
 		row := featureRow{ID: f.ID, Href: p.ItemsURL + "/" + strconv.FormatUint(f.ID, 10) + "?f=html"}
 		for _, fd := range l.Info.Fields {
-			row.Values = append(row.Values, formatValue(propValue(l, fi, fd.Name), fd.Type))
+			row.Values = append(row.Values, formatValue(item{l, fi}.Value(fd.Name), fd.Type))
 		}
 		p.Rows = append(p.Rows, row)
 		gf := geojson.NewFeature(f.Geometry)
@@ -240,13 +240,6 @@ func (h *Handler) featureHTML(c echo.Context, l *catalog.Layer, i int, _ []Link)
 	crumbs := append(h.crumbs(c, l, true), crumb{strconv.FormatUint(f.ID, 10), ""})
 	crumbs[2].Href = p.ItemsURL + "?f=html"
 	return h.html(c, "feature", fmt.Sprintf("%s %d", p.Title, f.ID), crumbs, p)
-}
-
-// propValue is the value of the i-th feature's property name, nil when
-// missing.
-func propValue(l *catalog.Layer, i int, name string) any {
-	v, _ := l.Value(i, name)
-	return v
 }
 
 // formatValue writes a property value as the JSON encoding does, without
