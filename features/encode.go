@@ -2,14 +2,13 @@ package features
 
 import (
 	"fmt"
-	"math"
 	"strconv"
 	"time"
 
 	"github.com/paulmach/orb"
 
 	"github.com/csdi-hk/csdi/geo"
-	"github.com/csdi-hk/csdi/internal/jsonstr"
+	"github.com/csdi-hk/csdi/internal/jsonw"
 )
 
 // The GeoJSON of the items pages is written by hand: through orb/geojson
@@ -120,32 +119,10 @@ func appendPoints[P ~[]orb.Point](buf []byte, ps P) ([]byte, bool) {
 
 func appendPoint(buf []byte, p orb.Point) ([]byte, bool) {
 	buf = append(buf, '[')
-	buf, ok0 := appendFloat(buf, p[0])
+	buf, ok0 := jsonw.AppendFloat(buf, p[0])
 	buf = append(buf, ',')
-	buf, ok1 := appendFloat(buf, p[1])
+	buf, ok1 := jsonw.AppendFloat(buf, p[1])
 	return append(buf, ']'), ok0 && ok1
-}
-
-// appendFloat writes f as encoding/json does: the shortest decimal that
-// reads back as f, exponents only for the very small and very large. It
-// reports false for NaN and infinities, which JSON has no way to write.
-func appendFloat(buf []byte, f float64) ([]byte, bool) {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return buf, false
-	}
-	format := byte('f')
-	if a := math.Abs(f); a != 0 && (a < 1e-6 || a >= 1e21) {
-		format = 'e'
-	}
-	buf = strconv.AppendFloat(buf, f, format, -1, 64)
-	if format == 'e' {
-		// e-07 becomes e-7, as in encoding/json.
-		if n := len(buf); n >= 4 && buf[n-4] == 'e' && buf[n-3] == '-' && buf[n-2] == '0' {
-			buf[n-2] = buf[n-1]
-			buf = buf[:n-1]
-		}
-	}
-	return buf, true
 }
 
 // appendValue writes a property value of the feature model; t, the
@@ -155,11 +132,11 @@ func appendValue(buf []byte, v any, t geo.FieldType) ([]byte, error) {
 	case nil:
 		return append(buf, "null"...), nil
 	case string:
-		return jsonstr.Append(buf, x, false), nil
+		return jsonw.AppendString(buf, x, false), nil
 	case int64:
 		return strconv.AppendInt(buf, x, 10), nil
 	case float64:
-		if b, ok := appendFloat(buf, x); ok {
+		if b, ok := jsonw.AppendFloat(buf, x); ok {
 			return b, nil
 		}
 		return append(buf, "null"...), nil // JSON has no NaN or infinity

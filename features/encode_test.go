@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
-	"math/rand/v2"
-	"strconv"
 	"testing"
 	"time"
 
@@ -25,30 +23,6 @@ func jsonOf(t *testing.T, v any) string {
 		t.Fatalf("encoding/json %v: %v", v, err)
 	}
 	return string(bytes.TrimSuffix(b.Bytes(), []byte("\n")))
-}
-
-func TestAppendFloat(t *testing.T) {
-	tests := []float64{0, math.Copysign(0, -1), 1, -1, 114.1694, 22.3193, 0.1 + 0.2, 1e-6, 9.99e-7, 1e-7, -1.5e-9,
-		1e20, 1e21, 123456789e15, math.MaxFloat64, math.SmallestNonzeroFloat64, 5e-324, 1 / 3.0, 836000.123456789}
-	rng := rand.New(rand.NewPCG(3, 4))
-	for range 10000 {
-		tests = append(tests, math.Float64frombits(rng.Uint64()), 113+rng.Float64()*2, rng.NormFloat64()*1e-8)
-	}
-	for _, f := range tests {
-		got, ok := appendFloat(nil, f)
-		if math.IsNaN(f) || math.IsInf(f, 0) {
-			if ok {
-				t.Errorf("appendFloat(%v) = %s, want a refusal", f, got)
-			}
-			continue
-		}
-		if want := jsonOf(t, f); !ok || string(got) != want {
-			t.Errorf("appendFloat(%v) = %s, %v; encoding/json writes %s", f, got, ok, want)
-		}
-		if back, err := strconv.ParseFloat(string(got), 64); err != nil || back != f {
-			t.Errorf("appendFloat(%v) = %s reads back as %v (%v)", f, got, back, err)
-		}
-	}
 }
 
 func TestAppendGeometry(t *testing.T) {

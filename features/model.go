@@ -14,7 +14,7 @@ import (
 	"github.com/csdi-hk/csdi/catalog"
 	"github.com/csdi-hk/csdi/geo"
 	"github.com/csdi-hk/csdi/geo/crs"
-	"github.com/csdi-hk/csdi/internal/jsonstr"
+	"github.com/csdi-hk/csdi/internal/jsonw"
 )
 
 // Media types of the resources.
@@ -273,7 +273,7 @@ func appendProperty(buf []byte, comma bool, name string, v any, t geo.FieldType)
 	if comma {
 		buf = append(buf, ',')
 	}
-	buf = jsonstr.Append(buf, name, false)
+	buf = jsonw.AppendString(buf, name, false)
 	buf = append(buf, ':')
 	buf, err := appendValue(buf, v, t)
 	if err != nil {

@@ -12,7 +12,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
-	"github.com/csdi-hk/csdi/internal/jsonstr"
+	"github.com/csdi-hk/csdi/internal/jsonw"
 )
 
 // jsonScanner is the tokenizer under the GeoJSON reader. It parses straight
@@ -563,7 +563,7 @@ func appendNestedJSON(dst []byte, v any) []byte {
 	case jsonNumber:
 		return append(dst, v...)
 	case string:
-		return jsonstr.Append(dst, v, true)
+		return jsonw.AppendString(dst, v, true)
 	case []any:
 		dst = append(dst, '[')
 		for i, e := range v {
@@ -584,7 +584,7 @@ func appendNestedJSON(dst []byte, v any) []byte {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = jsonstr.Append(dst, k, true)
+			dst = jsonw.AppendString(dst, k, true)
 			dst = append(dst, ':')
 			dst = appendNestedJSON(dst, v[k])
 		}

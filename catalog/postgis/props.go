@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/csdi-hk/csdi/geo"
-	"github.com/csdi-hk/csdi/internal/jsonstr"
+	"github.com/csdi-hk/csdi/internal/jsonw"
 )
 
 // encodeProps writes properties as a JSON object, with dates as "2006-01-02"
@@ -46,7 +45,7 @@ func encodeProps(props map[string]any) ([]byte, error) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = jsonstr.Append(b, m.k, true)
+		b = jsonw.AppendString(b, m.k, true)
 		b = append(b, ':')
 		var err error
 		if b, err = appendValue(b, m.v); err != nil {
@@ -61,28 +60,19 @@ func appendValue(b []byte, v any) ([]byte, error) {
 	case nil:
 		return append(b, "null"...), nil
 	case string:
-		return jsonstr.Append(b, v, true), nil
+		return jsonw.AppendString(b, v, true), nil
 	case int64:
 		return strconv.AppendInt(b, v, 10), nil
 	case float64:
-		if math.IsInf(v, 0) || math.IsNaN(v) {
+		b, ok := jsonw.AppendFloat(b, v)
+		if !ok {
 			return nil, fmt.Errorf("unsupported value %v", v)
-		}
-		// As encoding/json writes a float64: ES6 number formatting.
-		format := byte('f')
-		if abs := math.Abs(v); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-			format = 'e'
-		}
-		b = strconv.AppendFloat(b, v, format, -1, 64)
-		if n := len(b); format == 'e' && n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1] // e-09 to e-9
-			b = b[:n-1]
 		}
 		return b, nil
 	case bool:
 		return strconv.AppendBool(b, v), nil
 	case time.Time:
-		return jsonstr.Append(b, formatTime(v), true), nil
+		return jsonw.AppendString(b, formatTime(v), true), nil
 	}
 	j, err := json.Marshal(v)
 	if err != nil {

@@ -1,17 +1,21 @@
-// Package jsonstr writes JSON strings the way encoding/json does, into a
-// byte slice, for the hand-written JSON writers on hot paths (GeoJSON
-// responses, jsonb for COPY, nested GeoJSON properties), where going
-// through json.Marshal costs an allocation and reflection per value.
-package jsonstr
+// Package jsonw writes JSON strings and numbers the way encoding/json does,
+// into a byte slice, for the hand-written JSON writers on hot paths
+// (GeoJSON responses, jsonb for COPY, nested GeoJSON properties), where
+// going through json.Marshal costs an allocation and reflection per value.
+package jsonw
 
-import "unicode/utf8"
+import (
+	"math"
+	"strconv"
+	"unicode/utf8"
+)
 
-// Append appends s to dst as a quoted JSON string: quotes, backslashes and
+// AppendString appends s to dst as a quoted JSON string: quotes, backslashes and
 // control characters escaped, invalid UTF-8 replaced by U+FFFD, and U+2028
 // and U+2029 escaped, as JavaScript reads them as line ends. With html,
 // '<', '>' and '&' are escaped too, as json.Marshal does; the output is
 // then byte for byte json.Marshal's.
-func Append(dst []byte, s string, html bool) []byte {
+func AppendString(dst []byte, s string, html bool) []byte {
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
 	start := 0
@@ -59,4 +63,26 @@ func Append(dst []byte, s string, html bool) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// AppendFloat appends f as encoding/json does: the shortest decimal that
+// reads back as f, exponents only for the very small and very large. It
+// reports false for NaN and infinities, which JSON has no way to write.
+func AppendFloat(dst []byte, f float64) ([]byte, bool) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return dst, false
+	}
+	format := byte('f')
+	if a := math.Abs(f); a != 0 && (a < 1e-6 || a >= 1e21) {
+		format = 'e'
+	}
+	dst = strconv.AppendFloat(dst, f, format, -1, 64)
+	if format == 'e' {
+		// e-07 becomes e-7, as in encoding/json.
+		if n := len(dst); n >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
+			dst[n-2] = dst[n-1]
+			dst = dst[:n-1]
+		}
+	}
+	return dst, true
 }
