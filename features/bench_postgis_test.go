@@ -28,14 +28,6 @@ import (
 	"github.com/csdi-hk/csdi/internal/testenv"
 )
 
-// Environment variables that size the benchmark, as for the tile benchmark.
-const (
-	// scaleVar multiplies the 500,000 buildings; 0.05 is a quick run.
-	scaleVar = "CSDI_BENCH_SCALE"
-	// durationVar is how long each bbox measurement runs; default 10s.
-	durationVar = "CSDI_BENCH_DURATION"
-)
-
 const (
 	// concurrency is the number of connections of each side: wrk's to our
 	// server, and the pgx pool's to PostGIS, one goroutine each.
@@ -75,8 +67,7 @@ WHERE ST_Intersects(geom, ST_MakeEnvelope($1, $2, $3, $4, 4326)) ORDER BY id LIM
 // equal when paging costs linear time overall.
 func BenchmarkItemsVsPostGIS(b *testing.B) {
 	wrk := testenv.Command(b, "wrk")
-	scale := loadtest.EnvFloat(b, scaleVar, 1)
-	dur := loadtest.EnvDuration(b, durationVar, 10*time.Second)
+	scale, dur := loadtest.Knobs(b)
 	url := testenv.PostGIS(b)
 	ctx := b.Context()
 	store, err := postgis.Open(ctx, url)
@@ -385,7 +376,7 @@ func pageThrough(b *testing.B, base string, n int) paging {
 		return sum.Seconds() / float64(len(ts)*pageLimit)
 	}
 	if full == 0 {
-		b.Fatalf("no full page of %d in %d features: raise %s", pageLimit, n, scaleVar)
+		b.Fatalf("no full page of %d in %d features: raise %s", pageLimit, n, loadtest.ScaleVar)
 	}
 	p.early, p.late = perFeature(times[:q]), perFeature(times[full-q:full])
 	return p
@@ -437,7 +428,7 @@ func runPostGIS(b *testing.B, pool *pgxpool.Pool, cells []cell, dur time.Duratio
 		P99:    lat[len(lat)*99/100],
 		Errors: int(failures.Load()),
 	}
-	reportResult(b, r)
+	r.Report(b, "queries/s")
 	return r
 }
 
@@ -445,15 +436,8 @@ func runPostGIS(b *testing.B, pool *pgxpool.Pool, cells []cell, dur time.Duratio
 func runWrk(b *testing.B, wrk, base string, paths []string, dur time.Duration) loadtest.Result {
 	w := loadtest.Wrk{Path: wrk, Connections: concurrency, Duration: dur, Timeout: 10 * time.Second, Header: nil}
 	res := w.Run(b, base, paths)
-	reportResult(b, res)
+	res.Report(b, "queries/s")
 	return res
-}
-
-func reportResult(b *testing.B, r loadtest.Result) {
-	b.ReportMetric(1e9/r.PerSec, "ns/op")
-	b.ReportMetric(r.PerSec, "queries/s")
-	b.ReportMetric(float64(r.P50.Microseconds())/1000, "p50_ms")
-	b.ReportMetric(float64(r.P99.Microseconds())/1000, "p99_ms")
 }
 
 func fetch(url string) ([]byte, error) {

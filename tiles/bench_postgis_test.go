@@ -32,15 +32,6 @@ import (
 	"github.com/csdi-hk/csdi/tiles"
 )
 
-// Environment variables that size the benchmark.
-const (
-	// scaleVar multiplies the feature counts (500k buildings, 200k points,
-	// 50k roads) and the coastline's 500k vertices; 0.05 is a quick run.
-	scaleVar = "CSDI_BENCH_SCALE"
-	// durationVar is how long each measurement runs; default 10s.
-	durationVar = "CSDI_BENCH_DURATION"
-)
-
 // concurrency is the number of connections of each side: wrk's to our
 // server, and the pgx pool's to PostGIS, one goroutine each.
 const concurrency = 16
@@ -82,8 +73,7 @@ const benchSeed = 2026
 // outline crosses at z12 and z14: the large-geometry case.
 func BenchmarkVsPostGIS(b *testing.B) {
 	wrk := testenv.Command(b, "wrk")
-	scale := loadtest.EnvFloat(b, scaleVar, 1)
-	dur := loadtest.EnvDuration(b, durationVar, 10*time.Second)
+	scale, dur := loadtest.Knobs(b)
 	url := testenv.PostGIS(b)
 	ctx := b.Context()
 	store, err := postgis.Open(ctx, url)
@@ -376,16 +366,8 @@ func fetch(url, encoding string) ([]byte, error) {
 func runWrk(b *testing.B, wrk, base string, paths []string, dur time.Duration) loadtest.Result {
 	w := loadtest.Wrk{Path: wrk, Connections: concurrency, Duration: dur, Timeout: 60 * time.Second, Header: map[string]string{"Accept-Encoding": "gzip"}}
 	res := w.Run(b, base, paths)
-	reportResult(b, res)
+	res.Report(b, "tiles/s")
 	return res
-}
-
-func reportResult(b *testing.B, r loadtest.Result) {
-	b.ReportMetric(1e9/r.PerSec, "ns/op")
-	b.ReportMetric(r.PerSec, "tiles/s")
-	b.ReportMetric(float64(r.P50.Microseconds())/1000, "p50_ms")
-	b.ReportMetric(float64(r.P99.Microseconds())/1000, "p99_ms")
-	b.ReportMetric(100*r.ClientCPU, "client_cpu_%")
 }
 
 // compositeQuery builds one tile of several layers the way Martin builds a
@@ -466,7 +448,7 @@ func runPostGIS(b *testing.B, pool *pgxpool.Pool, query string, ts []maptile.Til
 		Errors:    int(failures.Load()),
 		ClientCPU: cpu.Seconds() / (elapsed.Seconds() * float64(runtime.NumCPU())),
 	}
-	reportResult(b, r)
+	r.Report(b, "tiles/s")
 	b.ReportMetric(float64(m1.TotalAlloc-m0.TotalAlloc)/float64(len(lat)), "B/op")
 	b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/float64(len(lat)), "allocs/op")
 	return r, float64(size) / float64(len(ts))

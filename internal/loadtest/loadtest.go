@@ -139,8 +139,35 @@ func LoadAvg() string {
 	return "unknown"
 }
 
-// EnvFloat is the positive number in the environment variable name, or def.
-func EnvFloat(b *testing.B, name string, def float64) float64 {
+// The knobs of the PostGIS benchmarks, from the environment.
+const (
+	// ScaleVar multiplies the generated data (500,000 buildings at 1);
+	// 0.05 makes a quick run.
+	ScaleVar = "CSDI_BENCH_SCALE"
+	// DurationVar is how long each timed measurement runs; default 10s.
+	DurationVar = "CSDI_BENCH_DURATION"
+)
+
+// Knobs returns the scale and the duration of each measurement that the
+// environment asks for.
+func Knobs(b *testing.B) (scale float64, dur time.Duration) {
+	return envFloat(b, ScaleVar, 1), envDuration(b, DurationVar, 10*time.Second)
+}
+
+// Report reports r as the benchmark's metrics; unit names the rate
+// ("tiles/s", "queries/s").
+func (r Result) Report(b *testing.B, unit string) {
+	b.ReportMetric(1e9/r.PerSec, "ns/op")
+	b.ReportMetric(r.PerSec, unit)
+	b.ReportMetric(float64(r.P50.Microseconds())/1000, "p50_ms")
+	b.ReportMetric(float64(r.P99.Microseconds())/1000, "p99_ms")
+	if r.ClientCPU > 0 { // not every PostGIS side measures its client
+		b.ReportMetric(100*r.ClientCPU, "client_cpu_%")
+	}
+}
+
+// envFloat is the positive number in the environment variable name, or def.
+func envFloat(b *testing.B, name string, def float64) float64 {
 	s := os.Getenv(name)
 	if s == "" {
 		return def
@@ -152,9 +179,9 @@ func EnvFloat(b *testing.B, name string, def float64) float64 {
 	return v
 }
 
-// EnvDuration is the duration of at least a second in the environment
+// envDuration is the duration of at least a second in the environment
 // variable name, or def.
-func EnvDuration(b *testing.B, name string, def time.Duration) time.Duration {
+func envDuration(b *testing.B, name string, def time.Duration) time.Duration {
 	s := os.Getenv(name)
 	if s == "" {
 		return def
