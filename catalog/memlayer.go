@@ -273,30 +273,37 @@ func (l *Layer) intern() {
 	for i, k := range l.keys {
 		keyAt[k] = uint32(i)
 	}
-	in := new(interner)
-	// Integer ids, unique to each feature, are the most common property:
-	// sized for them, the map is not grown and rehashed twenty times.
-	in.ints = make(map[int64]uint32, len(l.features))
+	in := &interner{
+		strs:   map[string]uint32{},
+		floats: map[uint64]uint32{},
+		// Integer ids, unique to each feature, are the most common
+		// property: sized for them, the map is not grown and rehashed
+		// twenty times.
+		ints:  make(map[int64]uint32, len(l.features)),
+		bools: [2]int32{-1, -1},
+	}
 	l.tagAt = make([]uint32, 1, len(l.features)+1)
 	var tags []uint32
 	for slot, i := range l.slotAt {
 		f := &l.features[i]
 		start := len(tags)
+		var nils []uint32
 		for k, v := range f.Properties {
 			ki := keyAt[k]
 			if v == nil {
-				if l.nils == nil {
-					l.nils = map[int32][]uint32{}
-				}
-				l.nils[int32(slot)] = append(l.nils[int32(slot)], ki)
+				nils = append(nils, ki)
 				continue
 			}
 			vi := in.value(v)
 			tags = append(tags, ki, vi)
 		}
 		sortPairs(tags[start:])
-		if n := l.nils[int32(slot)]; n != nil {
-			slices.Sort(n)
+		if nils != nil {
+			slices.Sort(nils)
+			if l.nils == nil {
+				l.nils = map[int32][]uint32{}
+			}
+			l.nils[int32(slot)] = nils
 		}
 		f.Properties = nil
 		l.tagAt = append(l.tagAt, uint32(len(tags)))
@@ -329,13 +336,6 @@ type interner struct {
 }
 
 func (in *interner) value(v any) uint32 {
-	if in.strs == nil {
-		in.strs, in.floats = map[string]uint32{}, map[uint64]uint32{}
-		if in.ints == nil {
-			in.ints = map[int64]uint32{}
-		}
-		in.bools = [2]int32{-1, -1}
-	}
 	// A value met for the first time is boxed anew, so that the values
 	// of neighbouring slots lie together in memory as well.
 	switch x := v.(type) {

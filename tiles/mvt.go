@@ -123,7 +123,7 @@ func (e *layerEncoder) setLayer(keys []string, values []any, keep map[string]boo
 }
 
 // add encodes one feature whose geometry is in tile coordinates, with its
-// properties as catalog.Layer.Tags gives them. It reports false, and writes
+// properties as catalog.Layer.SlotTags gives them. It reports false, and writes
 // nothing, when nothing of the geometry is left once rounded to the integer
 // grid.
 func (e *layerEncoder) add(id uint64, g orb.Geometry, tags []uint32) bool {
@@ -279,52 +279,29 @@ func (e *layerEncoder) newValue(m []byte) uint32 {
 // down), its holes follow it with negative area; rings and lines that
 // collapse are dropped, and no segment has zero length.
 func (e *layerEncoder) geometry(g orb.Geometry) uint32 {
-	e.geom = e.geom[:0]
-	e.cur = ipoint{}
-	var typ uint32
+	var sh shape
 	switch g := g.(type) {
 	case orb.Point:
-		e.moveTo(roundPoint(g))
-		typ = geomPoint
+		sh = shape{kind: geomPoint, points: orb.MultiPoint{g}}
 	case orb.MultiPoint:
-		if len(g) == 0 {
-			return 0
-		}
-		e.geom = append(e.geom, command(cmdMoveTo, len(g)))
-		for _, p := range g {
-			e.appendPoint(roundPoint(p))
-		}
-		typ = geomPoint
+		sh = shape{kind: geomPoint, points: g}
 	case orb.LineString:
-		e.line(g)
-		typ = geomLineString
+		sh = shape{kind: geomLineString, lines: orb.MultiLineString{g}}
 	case orb.MultiLineString:
-		for _, ls := range g {
-			e.line(ls)
-		}
-		typ = geomLineString
+		sh = shape{kind: geomLineString, lines: g}
 	case orb.Polygon:
-		e.polygon(g)
-		typ = geomPolygon
+		sh = shape{kind: geomPolygon, polys: orb.MultiPolygon{g}}
 	case orb.MultiPolygon:
-		for _, p := range g {
-			e.polygon(p)
-		}
-		typ = geomPolygon
+		sh = shape{kind: geomPolygon, polys: g}
 	case orb.Ring:
-		e.polygon(orb.Polygon{g})
-		typ = geomPolygon
+		sh = shape{kind: geomPolygon, polys: orb.MultiPolygon{{g}}}
 	case orb.Bound:
-		e.polygon(g.ToPolygon())
-		typ = geomPolygon
+		sh = shape{kind: geomPolygon, polys: orb.MultiPolygon{g.ToPolygon()}}
 	}
-	if len(e.geom) == 0 {
-		return 0
-	}
-	return typ
+	return e.shapeGeometry(&sh)
 }
 
-// shapeGeometry is geometry for a shape.
+// shapeGeometry is geometry for a shape, as tileBuilder makes it.
 func (e *layerEncoder) shapeGeometry(sh *shape) uint32 {
 	e.geom = e.geom[:0]
 	e.cur = ipoint{}

@@ -268,9 +268,7 @@ func (tb *tileBuilder) projectLine(ls []orb.Point) []orb.Point {
 // projectRing is projectLine for a ring, closed if it was not.
 func (tb *tileBuilder) projectRing(r orb.Ring) orb.Ring {
 	start := len(tb.pts)
-	for _, p := range r {
-		tb.pts = append(tb.pts, tb.project(p))
-	}
+	tb.projectLine(r)
 	if n := len(tb.pts); n > start && tb.pts[start] != tb.pts[n-1] {
 		tb.pts = append(tb.pts, tb.pts[start])
 	}
