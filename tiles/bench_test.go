@@ -7,9 +7,7 @@ import (
 	"iter"
 	"math"
 	"math/rand/v2"
-	"os"
 	"slices"
-	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -20,6 +18,7 @@ import (
 
 	"github.com/csdi-hk/csdi/catalog"
 	"github.com/csdi-hk/csdi/geo"
+	"github.com/csdi-hk/csdi/internal/loadtest"
 	"github.com/csdi-hk/csdi/internal/synth"
 )
 
@@ -85,14 +84,7 @@ func BenchmarkTileZ14(b *testing.B) {
 // scale of CSDI_BENCH_SCALE (default 1), so that the cost of its dense tiles
 // can be profiled without PostGIS or HTTP.
 func coreLayers(b *testing.B) []*catalog.Layer {
-	scale := 1.0
-	if s := os.Getenv("CSDI_BENCH_SCALE"); s != "" {
-		v, err := strconv.ParseFloat(s, 64)
-		if err != nil || v <= 0 {
-			b.Fatalf("CSDI_BENCH_SCALE=%q: want a positive number", s)
-		}
-		scale = v
-	}
+	scale, _ := loadtest.Knobs(b)
 	const seed = 2026 // benchSeed of BenchmarkVsPostGIS
 	seqs := []struct {
 		id  string
