@@ -60,7 +60,6 @@ type geojsonReader struct {
 	n     int     // features read
 	keep  bool    // use the source ids
 	yield func(geo.Feature, error) bool
-	done  bool // yield returned false
 
 	// names holds the property names seen, so that the features of a
 	// file share one copy of each; bounded, as a file may have a
@@ -86,12 +85,9 @@ func (g *geojsonReader) errf(format string, a ...any) error {
 	return fmt.Errorf("%s: "+format, append([]any{g.name}, a...)...)
 }
 
-// fail yields an error that ends the read.
+// fail yields an error that ends the read; the caller returns.
 func (g *geojsonReader) fail(err error) {
-	if !g.done {
-		g.yield(geo.Feature{}, err)
-		g.done = true
-	}
+	g.yield(geo.Feature{}, err)
 }
 
 // unit runs parse from the parse position, reading more input and
@@ -164,7 +160,7 @@ func (g *geojsonReader) run() {
 	for more {
 		var key string
 		err := g.unit(func() error {
-			k, err := s.key()
+			k, _, err := s.key()
 			key = string(k)
 			return err
 		})
@@ -356,7 +352,7 @@ func (g *geojsonReader) feature(f *featureParse, depth int) error {
 	more, err := s.objectStart()
 	for more && err == nil {
 		var k []byte
-		if k, err = s.key(); err != nil {
+		if k, _, err = s.key(); err != nil {
 			return err
 		}
 		name := featureMember(k)
@@ -448,25 +444,12 @@ func (g *geojsonReader) member(name string, f *featureParse, top bool, depth int
 	}
 	more, err := s.objectStart()
 	for more && err == nil {
-		if c, err = s.peek(); err != nil {
-			return err
-		}
-		if c != '"' {
-			return s.unexpected("where an object key should be")
-		}
 		var k []byte
 		var high bool
-		if k, high, err = s.str(); err != nil {
+		if k, high, err = s.key(); err != nil {
 			return err
 		}
 		key := g.intern(k)
-		if c, err = s.next(); err != nil {
-			return err
-		}
-		if c != ':' {
-			s.pos--
-			return s.unexpected("after an object key, want ':'")
-		}
 		var v any
 		if v, err = g.property(key, depth+2); err != nil {
 			return err
@@ -564,17 +547,9 @@ func (g *geojsonReader) emit(f *featureParse) bool {
 	g.n++
 	feat, err := g.convert(f)
 	if err != nil {
-		if !g.yield(geo.Feature{}, &FeatureError{File: g.name, Row: g.n, Err: err}) {
-			g.done = true
-			return false
-		}
-		return true
+		return g.yield(geo.Feature{}, &FeatureError{File: g.name, Row: g.n, Err: err})
 	}
-	if !g.yield(feat, nil) {
-		g.done = true
-		return false
-	}
-	return true
+	return g.yield(feat, nil)
 }
 
 func (g *geojsonReader) convert(f *featureParse) (geo.Feature, error) {

@@ -45,7 +45,7 @@ func (g *geojsonReader) geometry(depth int) (geom orb.Geometry, bad error, err e
 	more, err := s.objectStart()
 	for more && err == nil {
 		var k []byte
-		if k, err = s.key(); err != nil {
+		if k, _, err = s.key(); err != nil {
 			return nil, nil, err
 		}
 		switch geometryMember(k) {
@@ -196,26 +196,16 @@ func (g *geojsonReader) geometries(depth int) (orb.Collection, error, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	switch c {
-	case '[':
-	case 'n':
+	if c == 'n' {
 		_, err := s.literal()
 		return nil, nil, err
-	default:
-		return nil, errors.New(`"geometries" is not an array`), s.skip(depth)
 	}
-	if depth >= maxJSONDepth {
-		return nil, nil, s.syntaxf("nested deeper than %d", maxJSONDepth)
-	}
-	s.pos++
 	out := orb.Collection{}
 	var bad error
-	more, err := s.arrayStart()
-	for more && err == nil {
-		var geom orb.Geometry
-		var b error
-		if geom, b, err = g.geometry(depth + 1); err != nil {
-			return nil, nil, err
+	err = s.list(depth, &bad, `"geometries"`, func() error {
+		geom, b, err := g.geometry(depth + 1)
+		if err != nil {
+			return err
 		}
 		if b == nil && geom == nil {
 			b = errors.New("null in \"geometries\"")
@@ -224,8 +214,8 @@ func (g *geojsonReader) geometries(depth int) (orb.Collection, error, error) {
 			bad = fmt.Errorf("geometry %d of the collection: %w", len(out)+1, b)
 		}
 		out = append(out, geom)
-		more, err = s.arrayNext()
-	}
+		return nil
+	})
 	return out, bad, err
 }
 

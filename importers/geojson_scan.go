@@ -186,27 +186,27 @@ func (s *jsonScanner) arrayStart() (bool, error) {
 }
 
 // key reads an object key and its colon. The key is a slice of the buffer
-// or of the scratch space: valid until the next string is read.
-func (s *jsonScanner) key() ([]byte, error) {
+// or of the scratch space: valid until the next string is read; high is
+// str's.
+func (s *jsonScanner) key() (k []byte, high bool, err error) {
 	c, err := s.peek()
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if c != '"' {
-		return nil, s.unexpected("where an object key should be")
+		return nil, false, s.unexpected("where an object key should be")
 	}
-	k, _, err := s.str()
-	if err != nil {
-		return nil, err
+	if k, high, err = s.str(); err != nil {
+		return nil, false, err
 	}
 	if c, err = s.next(); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if c != ':' {
 		s.pos--
-		return nil, s.unexpected("after an object key, want ':'")
+		return nil, false, s.unexpected("after an object key, want ':'")
 	}
-	return k, nil
+	return k, high, nil
 }
 
 // str reads a string at '"' and returns its contents, unescaped, and
@@ -441,7 +441,7 @@ func (s *jsonScanner) skip(depth int) error {
 		}
 		for more && err == nil {
 			if c == '{' {
-				if _, err = s.key(); err != nil {
+				if _, _, err = s.key(); err != nil {
 					return err
 				}
 			}
@@ -496,26 +496,13 @@ func (s *jsonScanner) nested(depth int, bad *error) (any, error) {
 		for more && err == nil {
 			var k []byte
 			var high bool
-			if c, err = s.peek(); err != nil {
-				return nil, err
-			}
-			if c != '"' {
-				return nil, s.unexpected("where an object key should be")
-			}
-			if k, high, err = s.str(); err != nil {
+			if k, high, err = s.key(); err != nil {
 				return nil, err
 			}
 			if high && !utf8.Valid(k) && *bad == nil {
 				*bad = errors.New("invalid UTF-8 in a key")
 			}
 			key := string(k)
-			if c, err = s.next(); err != nil {
-				return nil, err
-			}
-			if c != ':' {
-				s.pos--
-				return nil, s.unexpected("after an object key, want ':'")
-			}
 			var v any
 			if v, err = s.nested(depth+1, bad); err != nil {
 				return nil, err
