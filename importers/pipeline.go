@@ -150,7 +150,8 @@ func SubLayerIDs(id string, sources []Source) ([]string, error) {
 
 // MergeInfo fills the empty fields of next that a person edits from old,
 // so that a new import keeps a layer's titles, department and tile options
-// (which then must still fit the new data's fields).
+// (which then must still fit the new data's fields). A layer titled by
+// neither gets its id as title. Old is the zero LayerInfo for a new layer.
 func MergeInfo(old, next catalog.LayerInfo) catalog.LayerInfo {
 	for _, p := range []struct{ dst, src *string }{
 		{&next.Title, &old.Title}, {&next.TitleZH, &old.TitleZH},
@@ -163,6 +164,9 @@ func MergeInfo(old, next catalog.LayerInfo) catalog.LayerInfo {
 	}
 	if reflect.DeepEqual(next.Tiles, catalog.TileOptions{}) {
 		next.Tiles = old.Tiles
+	}
+	if next.Title == "" {
+		next.Title = next.ID
 	}
 	return next
 }

@@ -155,18 +155,20 @@ func sampleFeatures(t *testing.T, name string) map[uint64]map[string]any {
 	return out
 }
 
+// stores are the two stores, as the flags that select a fresh one.
+var stores = []struct {
+	name string
+	args func(t *testing.T) []string
+}{
+	{"gpkg", func(t *testing.T) []string { return []string{"--data", t.TempDir()} }},
+	{"postgis", func(t *testing.T) []string { return []string{"--db", testenv.PostGIS(t)} }},
+}
+
 // TestEndToEnd imports a GeoJSON file with the command line, serves it, and
 // reads it back through GDAL twice: a tile through the MVT driver, the layer
 // through the OGC API driver. It runs on both stores.
 func TestEndToEnd(t *testing.T) {
 	ogrinfo := testenv.Command(t, "ogrinfo")
-	stores := []struct {
-		name string
-		args func(t *testing.T) []string
-	}{
-		{"gpkg", func(t *testing.T) []string { return []string{"--data", t.TempDir()} }},
-		{"postgis", func(t *testing.T) []string { return []string{"--db", testenv.PostGIS(t)} }},
-	}
 	for _, st := range stores {
 		t.Run(st.name, func(t *testing.T) {
 			store := st.args(t)

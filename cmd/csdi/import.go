@@ -81,15 +81,13 @@ func storeWriter(store catalog.Store) importers.Writer {
 		if err != nil {
 			return catalog.LayerInfo{}, err
 		}
-		for _, old := range layers {
-			if old.ID == info.ID {
-				info = importers.MergeInfo(old, info)
+		var old catalog.LayerInfo
+		for _, l := range layers {
+			if l.ID == info.ID {
+				old = l
 			}
 		}
-		if info.Title == "" {
-			info.Title = info.ID
-		}
-		return store.ReplaceLayer(ctx, info, features)
+		return store.ReplaceLayer(ctx, importers.MergeInfo(old, info), features)
 	}
 }
 

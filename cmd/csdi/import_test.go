@@ -38,13 +38,6 @@ func writeTemp(t *testing.T, name, content string) string {
 // TestImportHistoryRollback runs the import pipeline through the command
 // line on both stores: the report, --strict, history and rollback.
 func TestImportHistoryRollback(t *testing.T) {
-	stores := []struct {
-		name string
-		args func(t *testing.T) []string
-	}{
-		{"gpkg", func(t *testing.T) []string { return []string{"--data", t.TempDir()} }},
-		{"postgis", func(t *testing.T) []string { return []string{"--db", testenv.PostGIS(t)} }},
-	}
 	for _, st := range stores {
 		t.Run(st.name, func(t *testing.T) {
 			store := st.args(t)

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/csdi-hk/csdi/internal/testenv"
 )
 
 // keptVersions lists the versions `csdi layers history` shows, newest first.
@@ -36,13 +34,6 @@ func keptVersions(t *testing.T, store []string, id string) []int64 {
 // uploads `csdi serve` imports, on both stores; the default keeps the
 // version before; fewer than 2 is refused.
 func TestKeepVersions(t *testing.T) {
-	stores := []struct {
-		name string
-		args func(t *testing.T) []string
-	}{
-		{"gpkg", func(t *testing.T) []string { return []string{"--data", t.TempDir()} }},
-		{"postgis", func(t *testing.T) []string { return []string{"--db", testenv.PostGIS(t)} }},
-	}
 	cases := []struct {
 		name  string
 		flags []string

@@ -81,8 +81,7 @@ func New(cat *catalog.Catalog, opts Options) *Handler {
 	if opts.MaxBytes <= 0 {
 		opts.MaxBytes = DefaultMaxBytes
 	}
-	opts.Jobs = max(opts.Jobs, 0)
-	if opts.Jobs == 0 {
+	if opts.Jobs <= 0 {
 		opts.Jobs = 2
 	}
 	if opts.MaxQueued <= 0 {
@@ -515,6 +514,7 @@ func (h *Handler) run(j *job) {
 // job was queued: the layer may have changed hands since.
 func (h *Handler) writer(j *job) importers.Writer {
 	return func(ctx context.Context, info catalog.LayerInfo, features iter.Seq2[geo.Feature, error]) (catalog.LayerInfo, error) {
+		var old catalog.LayerInfo
 		l, exists := h.cat.Layer(info.ID)
 		switch {
 		case exists && j.create:
@@ -522,12 +522,9 @@ func (h *Handler) writer(j *job) importers.Writer {
 		case exists && l.Info.Department != j.dept:
 			return catalog.LayerInfo{}, fmt.Errorf("layer %q now belongs to department %q", info.ID, l.Info.Department)
 		case exists:
-			info = importers.MergeInfo(l.Info, info)
+			old = l.Info
 		}
-		if info.Title == "" {
-			info.Title = info.ID
-		}
-		return h.cat.Replace(ctx, info, features)
+		return h.cat.Replace(ctx, importers.MergeInfo(old, info), features)
 	}
 }
 
