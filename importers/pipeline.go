@@ -69,7 +69,7 @@ type Progress struct {
 //
 // It returns one Report per layer written or tried, and stops at the first
 // layer that fails.
-func Import(ctx context.Context, write Writer, meta catalog.LayerInfo, path string, opts ImportOptions) ([]Report, error) {
+func Import(ctx context.Context, write Writer, meta catalog.LayerInfo, path string, opts ImportOptions) (reports []Report, err error) {
 	if err := catalog.ValidateID(meta.ID); err != nil {
 		return nil, err
 	}
@@ -81,7 +81,13 @@ func Import(ctx context.Context, write Writer, meta catalog.LayerInfo, path stri
 	if err != nil {
 		return nil, err
 	}
-	defer closeSources()
+	// Closed once, on every path; a failure to close fails an import
+	// that had not failed already.
+	defer func() {
+		if cerr := closeSources(); err == nil {
+			err = cerr
+		}
+	}()
 	ids := []string{meta.ID}
 	switch {
 	case len(sources) == 0:
@@ -93,7 +99,6 @@ func Import(ctx context.Context, write Writer, meta catalog.LayerInfo, path stri
 			return nil, err
 		}
 	}
-	var reports []Report
 	for i, src := range sources {
 		m := meta
 		m.ID = ids[i]
@@ -103,7 +108,7 @@ func Import(ctx context.Context, write Writer, meta catalog.LayerInfo, path stri
 			return reports, err
 		}
 	}
-	return reports, closeSources()
+	return reports, nil
 }
 
 func sourceNames(sources []Source) string {
