@@ -270,26 +270,33 @@ func TestSearch(t *testing.T) {
 		p := coord()
 		size := []float64{0, 0.001, 0.02, 0.2, 1}[q%5]
 		b := orb.Bound{Min: p, Max: orb.Point{p[0] + size, p[1] + size*0.7}}
-		var want []uint64
+		// The index keeps bounds as float32 rounded outward (geo/rtree):
+		// it may also find features that miss b by a float32 step.
+		want, near := map[uint64]bool{}, map[uint64]bool{}
 		for _, f := range feats {
-			if f.Geometry.Bound().Intersects(b) {
-				want = append(want, f.ID)
+			if fb := f.Geometry.Bound(); fb.Intersects(b) {
+				want[f.ID] = true
+			} else if fb.Intersects(b.Pad(2e-5)) {
+				near[f.ID] = true
 			}
 		}
-		var got []uint64
+		got := map[uint64]bool{}
 		l.Search(b, func(i int, f *geo.Feature) bool {
 			if l.At(i) != f {
 				t.Fatalf("search gave index %d for feature %d", i, f.ID)
 			}
-			got = append(got, f.ID)
+			if got[f.ID] || !want[f.ID] && !near[f.ID] {
+				t.Fatalf("search %v: feature %d found twice or far away", b, f.ID)
+			}
+			got[f.ID] = true
 			return true
 		})
-		slices.Sort(want)
-		slices.Sort(got)
-		if !slices.Equal(got, want) {
-			t.Fatalf("search %v: %d features, a scan finds %d", b, len(got), len(want))
+		for id := range want {
+			if !got[id] {
+				t.Fatalf("search %v: feature %d meets it but was not found", b, id)
+			}
 		}
-		total += len(got)
+		total += len(want)
 	}
 	if total == 0 {
 		t.Fatal("no query found anything: the test checks nothing")

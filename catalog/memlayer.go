@@ -9,9 +9,9 @@ import (
 	"sync"
 
 	"github.com/paulmach/orb"
-	"github.com/tidwall/rtree"
 
 	"github.com/csdi-hk/csdi/geo"
+	"github.com/csdi-hk/csdi/geo/rtree"
 )
 
 // Layer is one immutable version of a layer in memory: its features ordered
@@ -26,7 +26,7 @@ type Layer struct {
 	Info     LayerInfo
 	features []geo.Feature
 	// index holds slots; slotAt is the feature index of each slot.
-	index  rtree.RTreeG[int32]
+	index  *rtree.Tree
 	slotAt []int32
 	// slotOf is the slot of each feature index: readers by index find the
 	// feature's tags through it.
@@ -76,9 +76,11 @@ func NewLayer(info LayerInfo, feats []geo.Feature) *Layer {
 	// by side: building a layer is most of the time to load it.
 	var wg sync.WaitGroup
 	wg.Go(func() {
+		bySlot := make([]orb.Bound, len(bounds))
 		for slot, i := range l.slotAt {
-			l.index.Insert(bounds[i].Min, bounds[i].Max, int32(slot))
+			bySlot[slot] = bounds[i]
 		}
+		l.index = rtree.New(bySlot)
 	})
 	l.intern()
 	wg.Wait()
@@ -474,21 +476,19 @@ func (l *Layer) Feature(id uint64) (*geo.Feature, bool) {
 }
 
 // Search calls fn, in no particular order, for each feature whose bounds
-// intersect b, until fn returns false. Callers test the geometry itself when
-// they need more than a bounds test.
+// intersect b, and perhaps a few whose bounds miss it by less than a metre
+// (see geo/rtree), until fn returns false. Callers test the geometry itself
+// when they need more than that.
 func (l *Layer) Search(b orb.Bound, fn func(i int, f *geo.Feature) bool) {
-	l.index.Search(b.Min, b.Max, func(_, _ [2]float64, slot int32) bool {
+	l.index.Search(b, func(slot int32) bool {
 		i := l.slotAt[slot]
 		return fn(int(i), &l.features[i])
 	})
 }
 
-// SearchSlots calls fn, in no particular order, with the slot of each
-// feature whose bounds intersect b, until fn returns false.
+// SearchSlots is Search by slot, in increasing order of slot.
 func (l *Layer) SearchSlots(b orb.Bound, fn func(slot int32) bool) {
-	l.index.Search(b.Min, b.Max, func(_, _ [2]float64, slot int32) bool {
-		return fn(slot)
-	})
+	l.index.Search(b, fn)
 }
 
 // SlotFeature returns the feature in a slot; it must not be modified. Its
