@@ -6,12 +6,15 @@ package loadtest
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,6 +29,38 @@ type Result struct {
 	// ClientCPU is the share of the machine's CPU time the load generator
 	// took: wrk for our server, the benchmark process (pgx) for PostGIS.
 	ClientCPU float64
+	// ServerP50 and ServerP99 are the time our handler took, from its
+	// start to its return, when Wrk.Server records it: what the client saw
+	// less the time requests waited in sockets and for the scheduler.
+	ServerP50, ServerP99 time.Duration
+}
+
+// Latencies records how long a handler takes over each request.
+type Latencies struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+// Wrap times h into l.
+func (l *Latencies) Wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		h.ServeHTTP(w, r)
+		d := time.Since(start)
+		l.mu.Lock()
+		l.d = append(l.d, d)
+		l.mu.Unlock()
+	})
+}
+
+// take returns what l has recorded, sorted, and empties it.
+func (l *Latencies) take() []time.Duration {
+	l.mu.Lock()
+	d := l.d
+	l.d = nil
+	l.mu.Unlock()
+	slices.Sort(d)
+	return d
 }
 
 // Wrk is how a run of wrk is set up.
@@ -35,6 +70,7 @@ type Wrk struct {
 	Duration    time.Duration
 	Timeout     time.Duration // per request
 	Header      map[string]string
+	Server      *Latencies // if set, the server's timings, read for ServerP50 and ServerP99
 }
 
 // script cycles each of wrk's two threads through the paths, from opposite
@@ -79,6 +115,9 @@ func (w Wrk) Run(b *testing.B, base string, paths []string) Result {
 	}
 	var m0, m1 runtime.MemStats
 	runtime.ReadMemStats(&m0)
+	if w.Server != nil {
+		w.Server.take()
+	}
 	// wrk reads "10s" but not Go's "1m0s": whole seconds.
 	secs := func(d time.Duration) string { return strconv.Itoa(max(1, int(d.Seconds()))) + "s" }
 	cmd := exec.CommandContext(b.Context(), w.Path, "-t2", "-c"+strconv.Itoa(w.Connections), "-d"+secs(w.Duration),
@@ -105,6 +144,12 @@ func (w Wrk) Run(b *testing.B, base string, paths []string) Result {
 	ps := cmd.ProcessState
 	res.ClientCPU = (ps.UserTime() + ps.SystemTime()).Seconds() / (took * float64(runtime.NumCPU()))
 	res.P50, res.P99 = time.Duration(p50)*time.Microsecond, time.Duration(p99)*time.Microsecond
+	if w.Server != nil {
+		if d := w.Server.take(); len(d) > 0 {
+			res.ServerP50, res.ServerP99 = d[len(d)*50/100], d[len(d)*99/100]
+			b.ReportMetric(float64(res.ServerP99.Microseconds())/1000, "server_p99_ms")
+		}
+	}
 	b.ReportMetric(float64(m1.TotalAlloc-m0.TotalAlloc)/float64(requests), "B/op")
 	b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/float64(requests), "allocs/op")
 	if res.Errors > 0 {
