@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"cmp"
+	"encoding/binary"
 	"iter"
 	"math"
 	"slices"
@@ -34,13 +35,19 @@ type Layer struct {
 
 	// keys is every property name of the layer, sorted; values every
 	// distinct property value (by type and bits), in order of first
-	// appearance by slot. tags[tagAt[s]:tagAt[s+1]] are the tags of slot
-	// s: pairs of an index into keys and one into values, in key order,
-	// nil values left out.
-	keys   []string
-	values []any
-	tagAt  []uint32
-	tags   []uint32
+	// appearance by slot. The tags of slot s (see Tags) are the key set
+	// keysetOf[s], and vals[tagAt[s]:tagAt[s+1]], one index into values
+	// for each key of the set, nil values left out. Key set k is
+	// keysets[keysetAt[k]:keysetAt[k+1]], indexes into keys in order: a
+	// layer's features mostly have the same keys, so each feature pays 4
+	// bytes for them rather than 4 a property.
+	keys     []string
+	values   []any
+	tagAt    []uint32
+	vals     []uint32
+	keysetOf []uint32
+	keysets  []uint32
+	keysetAt []uint32
 	// nils lists, by slot, the keys (indexes into keys, in order) a feature
 	// holds with a nil value: rare, and left out of tags for the tile
 	// encoder, but a reader must still tell them from absent keys.
@@ -263,8 +270,12 @@ func (a *arena) copy(g orb.Geometry) orb.Geometry {
 // of neighbours are neighbours too; it drops the features' maps.
 func (l *Layer) intern() {
 	keyAt := map[string]uint32{}
+	nvals := 0
 	for _, f := range l.features {
-		for k := range f.Properties {
+		for k, v := range f.Properties {
+			if v != nil {
+				nvals++
+			}
 			if _, ok := keyAt[k]; !ok {
 				keyAt[k] = 0
 				l.keys = append(l.keys, k)
@@ -284,11 +295,18 @@ func (l *Layer) intern() {
 		ints:  make(map[int64]uint32, len(l.features)),
 		bools: [2]int32{-1, -1},
 	}
+	// Sized exactly: vals is most of the index, and grown by doubling it
+	// would keep up to half again as much unused.
 	l.tagAt = make([]uint32, 1, len(l.features)+1)
-	var tags []uint32
+	l.keysetOf = make([]uint32, len(l.features))
+	l.keysetAt = []uint32{0}
+	vals := make([]uint32, 0, nvals)
+	keysetID := map[string]uint32{}
+	var pairs []uint32
+	var setKey []byte
 	for slot, i := range l.slotAt {
 		f := &l.features[i]
-		start := len(tags)
+		pairs = pairs[:0]
 		var nils []uint32
 		for k, v := range f.Properties {
 			ki := keyAt[k]
@@ -296,10 +314,24 @@ func (l *Layer) intern() {
 				nils = append(nils, ki)
 				continue
 			}
-			vi := in.value(v)
-			tags = append(tags, ki, vi)
+			pairs = append(pairs, ki, in.value(v))
 		}
-		sortPairs(tags[start:])
+		sortPairs(pairs)
+		setKey = setKey[:0]
+		for j := 0; j < len(pairs); j += 2 {
+			setKey = binary.LittleEndian.AppendUint32(setKey, pairs[j])
+			vals = append(vals, pairs[j+1])
+		}
+		ks, ok := keysetID[string(setKey)]
+		if !ok {
+			ks = uint32(len(l.keysetAt) - 1)
+			keysetID[string(setKey)] = ks
+			for j := 0; j < len(pairs); j += 2 {
+				l.keysets = append(l.keysets, pairs[j])
+			}
+			l.keysetAt = append(l.keysetAt, uint32(len(l.keysets)))
+		}
+		l.keysetOf[slot] = ks
 		if nils != nil {
 			slices.Sort(nils)
 			if l.nils == nil {
@@ -308,10 +340,13 @@ func (l *Layer) intern() {
 			l.nils[int32(slot)] = nils
 		}
 		f.Properties = nil
-		l.tagAt = append(l.tagAt, uint32(len(tags)))
+		l.tagAt = append(l.tagAt, uint32(len(vals)))
 	}
-	l.tags = slices.Clip(tags)
-	l.values = slices.Clip(in.values)
+	l.vals = vals
+	l.values = in.values
+	if cap(in.values)-len(in.values) > len(in.values)/8 {
+		l.values = slices.Clone(in.values)
+	}
 }
 
 // sortPairs sorts pairs of uint32 by their first element: a handful of
@@ -401,12 +436,12 @@ func (l *Layer) Value(i int, key string) (any, bool) {
 	}
 	slot := l.slotOf[i]
 	// A handful of tags, in key order: a scan beats a search.
-	tags := l.SlotTags(slot)
-	for j := 0; j < len(tags); j += 2 {
-		if tags[j] == uint32(ki) {
-			return l.values[tags[j+1]], true
+	t := l.SlotTags(slot)
+	for j, k := range t.Keys {
+		if k == uint32(ki) {
+			return l.values[t.Values[j]], true
 		}
-		if tags[j] > uint32(ki) {
+		if k > uint32(ki) {
 			break
 		}
 	}
@@ -420,7 +455,7 @@ func (l *Layer) Value(i int, key string) (any, bool) {
 // values included.
 func (l *Layer) NumProperties(i int) int {
 	slot := l.slotOf[i]
-	n := len(l.SlotTags(slot)) / 2
+	n := len(l.SlotTags(slot).Keys)
 	if l.nils != nil {
 		n += len(l.nils[slot])
 	}
@@ -432,18 +467,19 @@ func (l *Layer) NumProperties(i int) int {
 func (l *Layer) Props(i int) iter.Seq2[string, any] {
 	return func(yield func(string, any) bool) {
 		slot := l.slotOf[i]
-		tags := l.SlotTags(slot)
+		t := l.SlotTags(slot)
+		keys, vals := t.Keys, t.Values
 		var nils []uint32
 		if l.nils != nil {
 			nils = l.nils[slot]
 		}
-		for len(tags) > 0 || len(nils) > 0 {
+		for len(keys) > 0 || len(nils) > 0 {
 			var k uint32
 			var v any
-			if len(nils) > 0 && (len(tags) == 0 || nils[0] < tags[0]) {
+			if len(nils) > 0 && (len(keys) == 0 || nils[0] < keys[0]) {
 				k, nils = nils[0], nils[1:]
 			} else {
-				k, v, tags = tags[0], l.values[tags[1]], tags[2:]
+				k, v, keys, vals = keys[0], l.values[vals[0]], keys[1:], vals[1:]
 			}
 			if !yield(l.keys[k], v) {
 				return
@@ -505,11 +541,16 @@ func (l *Layer) Keys() []string { return l.keys }
 // not be modified.
 func (l *Layer) Values() []any { return l.values }
 
-// SlotTags is the properties of the feature in a slot as pairs of a key
-// index (into Keys) and a value index (into Values), in key order, without
-// the nil values: the tile encoder writes them without touching the map. It
-// must not be modified.
-func (l *Layer) SlotTags(slot int32) []uint32 {
+// Tags are the properties of a feature as indexes: Keys into Layer.Keys, in
+// order, and Values, one for each key, into Layer.Values. Nil values are
+// left out. Neither may be modified.
+type Tags struct{ Keys, Values []uint32 }
+
+// SlotTags is the properties of the feature in a slot: the tile encoder
+// writes them from these indexes, and tiles of neighbouring features share
+// the key lists.
+func (l *Layer) SlotTags(slot int32) Tags {
 	s, e := l.tagAt[slot], l.tagAt[slot+1]
-	return l.tags[s:e:e]
+	k := l.keysetOf[slot]
+	return Tags{Keys: l.keysets[l.keysetAt[k]:l.keysetAt[k+1]:l.keysetAt[k+1]], Values: l.vals[s:e:e]}
 }

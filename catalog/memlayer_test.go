@@ -126,11 +126,14 @@ func TestNewLayerKeepsFeatures(t *testing.T) {
 				seen[f.ID] = true
 				got := map[string]any{}
 				tags := l.SlotTags(slot)
-				for j := 0; j+1 < len(tags); j += 2 {
-					if j > 0 && tags[j] <= tags[j-2] {
-						t.Errorf("feature %d: tags %v not in key order", f.ID, tags)
+				if len(tags.Keys) != len(tags.Values) {
+					t.Fatalf("feature %d: %d keys for %d values", f.ID, len(tags.Keys), len(tags.Values))
+				}
+				for j, k := range tags.Keys {
+					if j > 0 && k <= tags.Keys[j-1] {
+						t.Errorf("feature %d: keys %v not in order", f.ID, tags.Keys)
 					}
-					got[keys[tags[j]]] = values[tags[j+1]]
+					got[keys[k]] = values[tags.Values[j]]
 				}
 				wantTags := map[string]any{}
 				for k, v := range byID[f.ID].Properties {

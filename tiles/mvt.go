@@ -9,6 +9,7 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"github.com/csdi-hk/csdi/catalog"
 	"github.com/csdi-hk/csdi/geo"
 )
 
@@ -126,17 +127,17 @@ func (e *layerEncoder) setLayer(keys []string, values []any, keep map[string]boo
 // properties as catalog.Layer.SlotTags gives them. It reports false, and writes
 // nothing, when nothing of the geometry is left once rounded to the integer
 // grid.
-func (e *layerEncoder) add(id uint64, g orb.Geometry, tags []uint32) bool {
+func (e *layerEncoder) add(id uint64, g orb.Geometry, tags catalog.Tags) bool {
 	return e.finish(id, e.geometry(g), tags)
 }
 
 // addShape is add for a geometry as tileBuilder makes it.
-func (e *layerEncoder) addShape(id uint64, sh *shape, tags []uint32) bool {
+func (e *layerEncoder) addShape(id uint64, sh *shape, tags catalog.Tags) bool {
 	return e.finish(id, e.shapeGeometry(sh), tags)
 }
 
 // finish writes the feature whose geometry of type typ is in e.geom.
-func (e *layerEncoder) finish(id uint64, typ uint32, tags []uint32) bool {
+func (e *layerEncoder) finish(id uint64, typ uint32, tags catalog.Tags) bool {
 	if typ == 0 {
 		return false
 	}
@@ -183,19 +184,19 @@ func (e *layerEncoder) appendLayer(tile []byte) []byte {
 // properties fills e.tags with the key and value indexes in the tile of the
 // feature's tags, which come in key order: the same data always gives the
 // same bytes.
-func (e *layerEncoder) properties(tags []uint32) {
+func (e *layerEncoder) properties(tags catalog.Tags) {
 	e.tags = e.tags[:0]
-	for j := 0; j+1 < len(tags); j += 2 {
-		k := e.keyAt[tags[j]]
+	for j, lk := range tags.Keys {
+		k := e.keyAt[lk]
 		if k == skipKey {
 			continue
 		}
 		if k < 0 {
 			k = int32(len(e.keys))
-			e.keys = append(e.keys, e.layerKeys[tags[j]])
-			e.keyAt[tags[j]] = k
+			e.keys = append(e.keys, e.layerKeys[lk])
+			e.keyAt[lk] = k
 		}
-		vi := tags[j+1]
+		vi := tags.Values[j]
 		v := e.valueAt[vi]
 		if v == 0 {
 			v = e.value(e.layerValues[vi]) + 1

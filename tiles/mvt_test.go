@@ -17,7 +17,7 @@ import (
 func encodeOne(t *testing.T, g orb.Geometry) *vectortile.Tile_Feature {
 	t.Helper()
 	e := newLayerEncoder("l", 4096)
-	if !e.add(1, g, nil) {
+	if !e.add(1, g, catalog.Tags{}) {
 		return nil
 	}
 	tile := decodeTile(t, e.appendLayer(nil))
@@ -172,7 +172,7 @@ func TestEncodeDropsEmptyFeature(t *testing.T) {
 		orb.MultiPoint{},
 		orb.MultiPolygon{},
 	} {
-		if e.add(1, g, []uint32{0, 0}) {
+		if e.add(1, g, catalog.Tags{Keys: []uint32{0}, Values: []uint32{0}}) {
 			t.Errorf("%v: added, want dropped", g)
 		}
 	}

@@ -159,7 +159,7 @@ func (tb *tileBuilder) setLayer(o catalog.TileOptions) {
 // add encodes a feature's geometry into enc if any of it falls in the tile.
 // MVT has no collections, so each member becomes a feature of its own with
 // the same id.
-func (tb *tileBuilder) add(enc *layerEncoder, id uint64, g orb.Geometry, tags []uint32) {
+func (tb *tileBuilder) add(enc *layerEncoder, id uint64, g orb.Geometry, tags catalog.Tags) {
 	if c, ok := g.(orb.Collection); ok {
 		for _, m := range c {
 			tb.add(enc, id, m, tags)
