@@ -59,6 +59,8 @@ const benchSeed = 2026
 //     browsers do, so each tile is built and compressed; they name the
 //     layers in every order, so that no two requests in flight share a
 //     build (see measureZoom);
+//   - ours-plain: the same without asking for gzip, as wrk does by
+//     default: the same bytes as PostGIS's, built and not compressed;
 //   - ours-warm: the same with the cache on and every tile already in it;
 //   - postgis: 16 goroutines, each with a connection of a pgx pool, run one
 //     query per tile that concatenates a ST_AsMVT per layer over
@@ -182,7 +184,7 @@ type report struct {
 type row struct {
 	name                   string
 	tiles                  int
-	cold, warm, pg         loadtest.Result
+	cold, plain, warm, pg  loadtest.Result
 	rawBytes, gzBytes, pgB float64 // average tile sizes
 }
 
@@ -196,21 +198,21 @@ func (r report) String(scale float64, dur time.Duration) string {
 		r.importTime.Seconds(), r.loadTime.Seconds(), verdict(r.loadTime < 10*time.Second))
 	fmt.Fprintf(&b, "heap in use %.1f B/vertex (target < 48: %s); live objects %.1f B/vertex: geometry %.1f, R-tree %.1f, attributes and the rest %.1f\n",
 		perV(r.heap), verdict(perV(r.heap) < 48), perV(r.live), perV(r.geometry), perV(r.index), perV(r.live)-perV(r.geometry)-perV(r.index))
-	b.WriteString("\n(tiles/s, p50 and p99 in ms, and the share of CPU the client took: wrk for ours, pgx for PostGIS;\n")
-	b.WriteString(" srv p99: the p99 of our handler's own time, without the time requests wait in sockets and for the scheduler)\n")
-	b.WriteString("tiles             ours cold                          ours warm                  PostGIS ST_AsMVT           cold/PG  warm/PG  avg tile bytes\n")
-	b.WriteString("                  tiles/s  p50    p99 srv p99  cpu  tiles/s  p50    p99   cpu  tiles/s  p50    p99   cpu                    ours raw/gz, PG\n")
+	b.WriteString("\n(tiles/s, p50 and p99 in ms; srv p99: the p99 of our handler's own time, without the time requests\n")
+	b.WriteString(" wait in sockets and for the scheduler; the share of CPU wrk and pgx took is in the benchmark lines)\n")
+	b.WriteString("tiles           ours cold, gzip              ours cold, plain       ours warm, gzip        PostGIS ST_AsMVT         gzip/PG plain/PG warm/PG  avg tile bytes\n")
+	b.WriteString("                tiles/s   p50    p99 srv p99  tiles/s   p50    p99  tiles/s   p50    p99  tiles/s   p50    p99                           ours raw/gz, PG\n")
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d.Microseconds())/1000) }
 	for _, w := range r.rows {
-		pct := func(f float64) string { return fmt.Sprintf("%.0f%%", 100*f) }
-		fmt.Fprintf(&b, "%-10s %4d  %7.0f %6s %6s %7s %4s  %7.0f %6s %6s %4s  %7.0f %6s %6s %4s  %6.1fx  %6.1fx  %.0f/%.0f, %.0f\n",
+		fmt.Fprintf(&b, "%-10s %4d %7.0f %5s %6s %7s  %7.0f %5s %6s  %7.0f %5s %6s  %7.0f %5s %6s  %6.1fx %6.1fx %6.1fx  %.0f/%.0f, %.0f\n",
 			w.name, w.tiles,
-			w.cold.PerSec, ms(w.cold.P50), ms(w.cold.P99), ms(w.cold.ServerP99), pct(w.cold.ClientCPU),
-			w.warm.PerSec, ms(w.warm.P50), ms(w.warm.P99), pct(w.warm.ClientCPU),
-			w.pg.PerSec, ms(w.pg.P50), ms(w.pg.P99), pct(w.pg.ClientCPU),
-			w.cold.PerSec/w.pg.PerSec, w.warm.PerSec/w.pg.PerSec,
+			w.cold.PerSec, ms(w.cold.P50), ms(w.cold.P99), ms(w.cold.ServerP99),
+			w.plain.PerSec, ms(w.plain.P50), ms(w.plain.P99),
+			w.warm.PerSec, ms(w.warm.P50), ms(w.warm.P99),
+			w.pg.PerSec, ms(w.pg.P50), ms(w.pg.P99),
+			w.cold.PerSec/w.pg.PerSec, w.plain.PerSec/w.pg.PerSec, w.warm.PerSec/w.pg.PerSec,
 			w.rawBytes, w.gzBytes, w.pgB)
-		if n := w.cold.Errors + w.warm.Errors + w.pg.Errors; n > 0 {
+		if n := w.cold.Errors + w.plain.Errors + w.warm.Errors + w.pg.Errors; n > 0 {
 			fmt.Fprintf(&b, "           %d errors\n", n)
 		}
 	}
@@ -220,9 +222,10 @@ func (r report) String(scale float64, dur time.Duration) string {
 		if want == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "%s >= %gx: %s; ", w.name, want, verdict(w.cold.PerSec >= want*w.pg.PerSec))
+		fmt.Fprintf(&b, "%s >= %gx: gzip %s, plain %s; ", w.name, want,
+			verdict(w.cold.PerSec >= want*w.pg.PerSec), verdict(w.plain.PerSec >= want*w.pg.PerSec))
 		if w.name == "z16" {
-			fmt.Fprintf(&b, "z16 p99 < 50 ms: %s", verdict(w.cold.P99 < 50*time.Millisecond))
+			fmt.Fprintf(&b, "z16 p99 < 50 ms: gzip %s, plain %s", verdict(w.cold.P99 < 50*time.Millisecond), verdict(w.plain.P99 < 50*time.Millisecond))
 		}
 	}
 	b.WriteString("\n")
@@ -290,8 +293,9 @@ func measureZoom(b *testing.B, name, wrk string, dur time.Duration, ts []maptile
 	}
 	w.gzBytes /= float64(len(paths))
 	query := compositeQuery(layers)
-	b.Run(name+"/ours-cold", func(b *testing.B) { w.cold = runWrk(b, wrk, cold, paths, dur) })
-	b.Run(name+"/ours-warm", func(b *testing.B) { w.warm = runWrk(b, wrk, warm, paths, dur) })
+	b.Run(name+"/ours-cold", func(b *testing.B) { w.cold = runWrk(b, wrk, cold, paths, dur, "gzip") })
+	b.Run(name+"/ours-plain", func(b *testing.B) { w.plain = runWrk(b, wrk, cold, paths, dur, "") })
+	b.Run(name+"/ours-warm", func(b *testing.B) { w.warm = runWrk(b, wrk, warm, paths, dur, "gzip") })
 	b.Run(name+"/postgis", func(b *testing.B) {
 		w.pg, w.pgB = runPostGIS(b, pool, query, ts, dur)
 		if w.cold.PerSec > 0 {
@@ -370,10 +374,13 @@ func fetch(url, encoding string) ([]byte, error) {
 	return body, nil
 }
 
-// runWrk drives a server with wrk, 16 connections, and reports the figures.
-func runWrk(b *testing.B, wrk string, srv server, paths []string, dur time.Duration) loadtest.Result {
-	w := loadtest.Wrk{Path: wrk, Connections: concurrency, Duration: dur, Timeout: 60 * time.Second,
-		Header: map[string]string{"Accept-Encoding": "gzip"}, Server: srv.lat}
+// runWrk drives a server with wrk, 16 connections, asking for the encoding
+// if not "", and reports the figures.
+func runWrk(b *testing.B, wrk string, srv server, paths []string, dur time.Duration, encoding string) loadtest.Result {
+	w := loadtest.Wrk{Path: wrk, Connections: concurrency, Duration: dur, Timeout: 60 * time.Second, Server: srv.lat}
+	if encoding != "" {
+		w.Header = map[string]string{"Accept-Encoding": encoding}
+	}
 	res := w.Run(b, srv.URL, paths)
 	res.Report(b, "tiles/s")
 	return res

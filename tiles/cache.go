@@ -37,16 +37,39 @@ type cachedTile struct {
 // the map slot, the list node, the sum.
 const entryOverhead = 160
 
-// gzipTile returns tile t of layers gzipped, from the cache or built once
-// however many requests ask for it at the same time.
-func (h *Handler) gzipTile(ctx context.Context, list string, layers []*catalog.Layer, t maptile.Tile, sum string) ([]byte, error) {
+// builtTile is a tile just built: its plain bytes, and the same gzipped,
+// made once when first asked for. A client that does not take gzip (GIS
+// tools, scripts) gets the plain bytes without a round trip through gzip.
+type builtTile struct {
+	plain []byte
+	once  sync.Once
+	gz    []byte
+	err   error
+}
+
+func (b *builtTile) gzipped(p *gzipPool) ([]byte, error) {
+	b.once.Do(func() {
+		if len(b.plain) > 0 {
+			b.gz, b.err = p.compress(b.plain)
+		}
+	})
+	return b.gz, b.err
+}
+
+// tileBytes returns tile t of layers, gzipped if gz, from the cache or built
+// once however many requests ask for it at the same time; nil for a tile
+// with no feature.
+func (h *Handler) tileBytes(ctx context.Context, list string, layers []*catalog.Layer, t maptile.Tile, sum string, gz bool) ([]byte, error) {
 	key := tileKey{list, t}
 	if h.cache != nil {
 		if e, ok := h.cache.Get(key); ok && e.sum == sum {
-			return e.gz, nil
+			if gz || len(e.gz) == 0 {
+				return e.gz, nil
+			}
+			return h.gzip.gunzip(e.gz)
 		}
 	}
-	return h.flight.do(ctx, sum, func(ctx context.Context) ([]byte, error) {
+	built, err := h.flight.do(ctx, sum, func(ctx context.Context) (*builtTile, error) {
 		// At most GOMAXPROCS builds run at once, the others wait their
 		// turn in order: a build is all CPU, and sixteen sharing two
 		// cores finish no sooner in total, while each, the largest most,
@@ -68,19 +91,28 @@ func (h *Handler) gzipTile(ctx context.Context, list string, layers []*catalog.L
 			return nil, err
 		}
 		bd.out = body
-		var gz []byte
+		b := &builtTile{}
 		if len(body) > 0 {
-			if gz, err = h.gzip.compress(body); err != nil {
-				return nil, err
-			}
+			b.plain = bytes.Clone(body)
 		}
 		if h.cache != nil {
+			gz, err := b.gzipped(&h.gzip)
+			if err != nil {
+				return nil, err
+			}
 			// The key must not pin the request it was cut from.
 			key.layers = strings.Clone(list)
 			h.cache.Set(key, cachedTile{sum, gz}, int64(len(gz)+len(list)+entryOverhead))
 		}
-		return gz, nil
+		return b, nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	if gz {
+		return built.gzipped(&h.gzip)
+	}
+	return built.plain, nil
 }
 
 // Invalidate drops the cached tiles of every list that holds layer id. The
@@ -126,14 +158,14 @@ func (h *Handler) tileSum(layers []*catalog.Layer, t maptile.Tile) string {
 
 // flight runs one build per key at a time; callers asking for a key being
 // built wait for that build rather than start their own.
-type flight struct {
+type flight[T any] struct {
 	mu    sync.Mutex
-	calls map[string]*call
+	calls map[string]*call[T]
 }
 
-type call struct {
+type call[T any] struct {
 	done    chan struct{}
-	body    []byte
+	body    T
 	err     error
 	waiters int
 	cancel  context.CancelFunc
@@ -143,15 +175,15 @@ type call struct {
 // context that ends when every caller waiting for it has given up: a client
 // that goes away does not cancel the build for the others, and a tile that
 // nobody waits for any more is not finished.
-func (f *flight) do(ctx context.Context, key string, fn func(context.Context) ([]byte, error)) ([]byte, error) {
+func (f *flight[T]) do(ctx context.Context, key string, fn func(context.Context) (T, error)) (T, error) {
 	f.mu.Lock()
 	c, ok := f.calls[key]
 	if !ok {
 		if f.calls == nil {
-			f.calls = map[string]*call{}
+			f.calls = map[string]*call[T]{}
 		}
 		bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		c = &call{done: make(chan struct{}), cancel: cancel}
+		c = &call[T]{done: make(chan struct{}), cancel: cancel}
 		f.calls[key] = c
 		go f.run(bctx, key, c, fn)
 	}
@@ -168,11 +200,12 @@ func (f *flight) do(ctx context.Context, key string, fn func(context.Context) ([
 			f.forget(key, c) // a caller arriving now starts afresh
 		}
 		f.mu.Unlock()
-		return nil, ctx.Err()
+		var zero T
+		return zero, ctx.Err()
 	}
 }
 
-func (f *flight) run(ctx context.Context, key string, c *call, fn func(context.Context) ([]byte, error)) {
+func (f *flight[T]) run(ctx context.Context, key string, c *call[T], fn func(context.Context) (T, error)) {
 	defer func() {
 		// A panic here would take the whole server down: no HTTP
 		// middleware recovers goroutines of their own.
@@ -189,7 +222,7 @@ func (f *flight) run(ctx context.Context, key string, c *call, fn func(context.C
 }
 
 // forget removes c, if it is still the call for key; f.mu must be held.
-func (f *flight) forget(key string, c *call) {
+func (f *flight[T]) forget(key string, c *call[T]) {
 	if f.calls[key] == c {
 		delete(f.calls, key)
 	}

@@ -231,7 +231,7 @@ func TestInvalidate(t *testing.T) {
 // giving up does not stop it for the others, and that it stops when all
 // have given up.
 func TestFlight(t *testing.T) {
-	var f flight
+	var f flight[[]byte]
 	var builds atomic.Int32
 	release := make(chan struct{})
 	build := func(ctx context.Context) ([]byte, error) {
@@ -472,13 +472,13 @@ func TestBuildQueue(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	if _, err := h.gzipTile(ctx, "buildings", layers, tile, "a"); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := h.tileBytes(ctx, "buildings", layers, tile, "a", true); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("build with no turn free: err %v, want it to wait until its deadline", err)
 	}
 
 	done := make(chan error, 1)
 	go func() {
-		body, err := h.gzipTile(context.Background(), "buildings", layers, tile, "b")
+		body, err := h.tileBytes(context.Background(), "buildings", layers, tile, "b", true)
 		if err == nil && len(body) == 0 {
 			err = errors.New("empty tile")
 		}

@@ -81,7 +81,7 @@ type Handler struct {
 	log    *slog.Logger
 	// cache is nil when it is off.
 	cache  *lru.Cache[tileKey, cachedTile]
-	flight flight
+	flight flight[*builtTile]
 	gzip   gzipPool
 	// builders keeps tile builders, with their buffers, from one build to
 	// the next.
@@ -208,7 +208,7 @@ func (h *Handler) serveTile(c echo.Context, list string, layers []*catalog.Layer
 		return c.NoContent(http.StatusNotModified)
 	}
 	ctx := req.Context()
-	body, err := h.gzipTile(ctx, list, layers, t, sum)
+	body, err := h.tileBytes(ctx, list, layers, t, sum, gz)
 	if err != nil {
 		if ctx.Err() != nil {
 			// The client went away or timed out: nobody reads the answer.
@@ -223,11 +223,7 @@ func (h *Handler) serveTile(c echo.Context, list string, layers []*catalog.Layer
 	if len(body) == 0 {
 		return c.NoContent(http.StatusNoContent)
 	}
-	if !gz {
-		if body, err = h.gzip.gunzip(body); err != nil {
-			return fmt.Errorf("tile %d/%d/%d of %q: %w", t.Z, t.X, t.Y, list, err)
-		}
-	} else {
+	if gz {
 		hdr.Set(echo.HeaderContentEncoding, "gzip")
 	}
 	return c.Blob(http.StatusOK, MediaType, body)

@@ -300,8 +300,17 @@ func TestTileContent(t *testing.T) {
 	}
 }
 
+// Plain and gzipped bytes are the same tile, whether built for the request
+// (the plain ones then never go through gzip) or read from the cache (where
+// they are kept gzipped).
 func TestTileGzip(t *testing.T) {
-	srv := serve(t, sampleLayers(t), Options{})
+	for _, cache := range []int64{0, -1} {
+		t.Run(fmt.Sprintf("cache %d", cache), func(t *testing.T) { testTileGzip(t, cache) })
+	}
+}
+
+func testTileGzip(t *testing.T, cache int64) {
+	srv := serve(t, sampleLayers(t), Options{CacheBytes: cache})
 	url := tileURL(srv.URL, "toilets", maptile.At(pier, pierZ))
 	_, plain := get(t, url)
 	if len(plain) == 0 {
