@@ -6,6 +6,7 @@ import (
 	"iter"
 	"math"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 
@@ -26,7 +27,8 @@ import (
 type Layer struct {
 	Info     LayerInfo
 	features []geo.Feature
-	// index holds slots; slotAt is the feature index of each slot.
+	// features are in slot order. index holds slots; slotAt is the index
+	// in id order of the feature in each slot.
 	index  *rtree.Tree
 	slotAt []int32
 	// slotOf is the slot of each feature index: readers by index find the
@@ -71,24 +73,23 @@ func NewLayer(info LayerInfo, feats []geo.Feature) *Layer {
 	if !slices.IsSortedFunc(feats, byID) {
 		slices.SortFunc(feats, byID)
 	}
-	l := &Layer{Info: info, features: feats}
+	l := &Layer{Info: info}
 	var bounds []orb.Bound
 	l.slotAt, bounds = hilbertOrder(feats)
 	l.slotOf = make([]int32, len(feats))
+	// In slot order, so that a tile reads its features forward too.
+	l.features = make([]geo.Feature, len(feats))
+	bySlot := make([]orb.Bound, len(bounds))
 	for slot, i := range l.slotAt {
 		l.slotOf[i] = int32(slot)
+		l.features[slot] = feats[i]
+		bySlot[slot] = bounds[i]
 	}
-	compact(feats, l.slotAt)
+	compact(l.features)
 	// The R-tree and the interning touch different data, so they run side
 	// by side: building a layer is most of the time to load it.
 	var wg sync.WaitGroup
-	wg.Go(func() {
-		bySlot := make([]orb.Bound, len(bounds))
-		for slot, i := range l.slotAt {
-			bySlot[slot] = bounds[i]
-		}
-		l.index = rtree.New(bySlot)
-	})
+	wg.Go(func() { l.index = rtree.New(bySlot) })
 	l.intern()
 	wg.Wait()
 	return l
@@ -152,16 +153,16 @@ func hilbert(n, x, y uint32) uint64 {
 // compact copies the coordinates of the features, in order, into one array,
 // and their rings and parts into a few more: fewer objects for the
 // collector to track, and neighbours in memory.
-func compact(feats []geo.Feature, order []int32) {
+func compact(feats []geo.Feature) {
 	var a arena
-	for _, i := range order {
-		a.count(feats[i].Geometry)
+	for _, f := range feats {
+		a.count(f.Geometry)
 	}
 	a.pts = make([]orb.Point, 0, a.npts)
 	a.rings = make([]orb.Ring, 0, a.nrings)
 	a.lines = make([]orb.LineString, 0, a.nlines)
 	a.polys = make([]orb.Polygon, 0, a.npolys)
-	for _, i := range order {
+	for i := range feats {
 		feats[i].Geometry = a.copy(feats[i].Geometry)
 	}
 }
@@ -304,8 +305,8 @@ func (l *Layer) intern() {
 	keysetID := map[string]uint32{}
 	var pairs []uint32
 	var setKey []byte
-	for slot, i := range l.slotAt {
-		f := &l.features[i]
+	for slot := range l.features {
+		f := &l.features[slot]
 		pairs = pairs[:0]
 		var nils []uint32
 		for k, v := range f.Properties {
@@ -420,11 +421,11 @@ func (l *Layer) Len() int { return len(l.features) }
 
 // At returns the i-th feature in id order; it must not be modified. Its
 // Properties are nil: read them with Value, Props or Properties.
-func (l *Layer) At(i int) *geo.Feature { return &l.features[i] }
+func (l *Layer) At(i int) *geo.Feature { return &l.features[l.slotOf[i]] }
 
 // Index returns the index in id order of the feature with the given id.
 func (l *Layer) Index(id uint64) (int, bool) {
-	return slices.BinarySearchFunc(l.features, id, func(f geo.Feature, id uint64) int { return cmp.Compare(f.ID, id) })
+	return sort.Find(len(l.slotOf), func(i int) int { return cmp.Compare(id, l.features[l.slotOf[i]].ID) })
 }
 
 // Value returns the value of the i-th feature's property key, and whether
@@ -508,7 +509,7 @@ func (l *Layer) Feature(id uint64) (*geo.Feature, bool) {
 	if !ok {
 		return nil, false
 	}
-	return &l.features[i], true
+	return l.At(i), true
 }
 
 // Search calls fn, in no particular order, for each feature whose bounds
@@ -517,8 +518,7 @@ func (l *Layer) Feature(id uint64) (*geo.Feature, bool) {
 // when they need more than that.
 func (l *Layer) Search(b orb.Bound, fn func(i int, f *geo.Feature) bool) {
 	l.index.Search(b, func(slot int32) bool {
-		i := l.slotAt[slot]
-		return fn(int(i), &l.features[i])
+		return fn(int(l.slotAt[slot]), &l.features[slot])
 	})
 }
 
@@ -529,7 +529,7 @@ func (l *Layer) SearchSlots(b orb.Bound, fn func(slot int32) bool) {
 
 // SlotFeature returns the feature in a slot; it must not be modified. Its
 // Properties are nil.
-func (l *Layer) SlotFeature(slot int32) *geo.Feature { return &l.features[l.slotAt[slot]] }
+func (l *Layer) SlotFeature(slot int32) *geo.Feature { return &l.features[slot] }
 
 // Keys is every property name of the layer, sorted: what the key indexes of
 // SlotTags refer to. It must not be modified.
