@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"slices"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -71,6 +70,16 @@ type layerEncoder struct {
 	pts  []ipoint
 	body []byte
 	cur  ipoint // the geometry cursor, which runs on across rings and parts
+
+	// The rings of the polygon being written, as loops (simple.go), and
+	// the scratch space of their repair.
+	loop     []ipoint
+	loopEnd  []int
+	loopArea []int64
+	loopRole []uint8
+	split    []ipoint
+	path     []ipoint
+	lo, hi   int32 // the clip box's border, where clipped rings run (needsRepair)
 }
 
 const skipKey = -2
@@ -102,6 +111,14 @@ func (e *layerEncoder) reset(name string, extent uint32) {
 		tags:     e.tags[:0],
 		pts:      e.pts[:0],
 		body:     e.body[:0],
+		loop:     e.loop[:0],
+		loopEnd:  e.loopEnd[:0],
+		loopArea: e.loopArea[:0],
+		loopRole: e.loopRole[:0],
+		split:    e.split[:0],
+		path:     e.path[:0],
+		lo:       e.lo,
+		hi:       e.hi,
 	}
 	clear(e.strs)
 }
@@ -340,41 +357,6 @@ func (e *layerEncoder) line(ls orb.LineString) {
 	for _, p := range pts[1:] {
 		e.appendPoint(p)
 	}
-}
-
-func (e *layerEncoder) polygon(p orb.Polygon) {
-	if len(p) == 0 || !e.ring(p[0], true) {
-		return
-	}
-	for _, h := range p[1:] {
-		e.ring(h, false)
-	}
-}
-
-// ring writes one ring, wound for an exterior or a hole, and reports whether
-// anything was left of it.
-func (e *layerEncoder) ring(r orb.Ring, exterior bool) bool {
-	pts := e.round(orb.LineString(r))
-	for len(pts) > 1 && pts[len(pts)-1] == pts[0] {
-		pts = pts[:len(pts)-1]
-	}
-	if len(pts) < 3 {
-		return false
-	}
-	a := area2(pts)
-	if a == 0 {
-		return false
-	}
-	if (a > 0) != exterior {
-		slices.Reverse(pts)
-	}
-	e.moveTo(pts[0])
-	e.geom = append(e.geom, command(cmdLineTo, len(pts)-1))
-	for _, p := range pts[1:] {
-		e.appendPoint(p)
-	}
-	e.geom = append(e.geom, command(cmdClosePath, 1))
-	return true
 }
 
 // round returns the points of ls on the integer grid without consecutive
