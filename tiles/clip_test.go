@@ -9,6 +9,7 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/clip"
+	"github.com/paulmach/orb/maptile"
 	"github.com/paulmach/orb/planar"
 )
 
@@ -249,5 +250,47 @@ func TestClipLineMatchesOrb(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Lines are projected only where their segments come near the tile
+// (lineStrings); the parts are the same as from projecting and clipping
+// the whole line.
+func TestLineRunsMatchWholeLine(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	tile := maptile.At(orb.Point{114.17, 22.31}, 16)
+	center := tile.Center()
+	crossing := 0
+	for i := range 500 {
+		// A road of 10 to 60 vertices, 15 to 60 m apart, wandering
+		// through or past the tile.
+		ls := orb.LineString{{center[0] + (r.Float64()-0.5)*0.015, center[1] + (r.Float64()-0.5)*0.015}}
+		dir := r.Float64() * 2 * math.Pi
+		for range 10 + r.IntN(50) {
+			dir += (r.Float64() - 0.5) * 1.5
+			step := (15 + r.Float64()*45) / 111000
+			p := ls[len(ls)-1]
+			ls = append(ls, orb.Point{p[0] + step*math.Cos(dir), p[1] + step*math.Sin(dir)})
+		}
+		tb, whole := newTileBuilder(tile, 4096, 64), newTileBuilder(tile, 4096, 64)
+		got := tb.lineStrings(ls)
+		var want orb.MultiLineString
+		if b := whole.tileBound(ls.Bound()); b.Intersects(whole.box) && !collapses(b, false) {
+			want = whole.clipLine(nil, whole.projectLine(ls))
+		}
+		if len(got) != len(want) {
+			t.Fatalf("line %d: %d parts, want %d", i, len(got), len(want))
+		}
+		if len(want) > 0 && !insideBox(whole.box, whole.tileBound(ls.Bound())) {
+			crossing++
+		}
+		for k := range got {
+			if !slices.Equal(got[k], want[k]) {
+				t.Fatalf("line %d part %d: %v, want %v", i, k, got[k], want[k])
+			}
+		}
+	}
+	if crossing < 50 {
+		t.Errorf("%d of 500 lines cross the tile's edge: too few to test", crossing)
 	}
 }

@@ -390,22 +390,58 @@ func (tb *tileBuilder) lineStrings(mls ...orb.LineString) orb.MultiLineString {
 			}
 			continue
 		}
-		if pl == nil {
-			pl = tb.projectLine(ls)
-		}
 		if insideBox(tb.box, b) {
+			if pl == nil {
+				pl = tb.projectLine(ls)
+			}
 			out = append(out, tb.simplify(pl))
 			continue
 		}
-		from := len(tb.pts)
-		tb.pts, tb.ends = appendClipLine(tb.box, tb.pts, pl, tb.ends[:0])
-		for _, to := range tb.ends {
-			out = append(out, tb.simplify(tb.pts[from:to:to]))
+		if pl != nil {
+			out = tb.clipLine(out, pl)
+			continue
+		}
+		// Only the runs of segments that come near the box are projected
+		// and clipped: a road crossing a z16 tile goes on for kilometres
+		// beyond it, where each vertex takes the exact projection (see
+		// mercSeries) to be clipped away. A segment whose bound misses the
+		// box adds nothing to the clipped parts and ends the one before it,
+		// so the parts are the same.
+		q := tb.runQuery
+		for from := 0; from+1 < len(ls); {
+			for from+1 < len(ls) && !segmentNear(q, ls[from], ls[from+1]) {
+				from++
+			}
+			to := from
+			for to+1 < len(ls) && segmentNear(q, ls[to], ls[to+1]) {
+				to++
+			}
+			if to > from {
+				out = tb.clipLine(out, tb.projectLine(ls[from:to+1]))
+			}
 			from = to
 		}
 	}
 	tb.lines = out
 	return out
+}
+
+// clipLine appends the parts of projected line pl inside the box to out,
+// each simplified.
+func (tb *tileBuilder) clipLine(out orb.MultiLineString, pl []orb.Point) orb.MultiLineString {
+	from := len(tb.pts)
+	tb.pts, tb.ends = appendClipLine(tb.box, tb.pts, pl, tb.ends[:0])
+	for _, to := range tb.ends {
+		out = append(out, tb.simplify(tb.pts[from:to:to]))
+		from = to
+	}
+	return out
+}
+
+// segmentNear reports whether the bound of segment ab meets q.
+func segmentNear(q orb.Bound, a, b orb.Point) bool {
+	return min(a[0], b[0]) <= q.Max[0] && max(a[0], b[0]) >= q.Min[0] &&
+		min(a[1], b[1]) <= q.Max[1] && max(a[1], b[1]) >= q.Min[1]
 }
 
 func (tb *tileBuilder) polygons(mp ...orb.Polygon) orb.MultiPolygon {
