@@ -1,6 +1,7 @@
 package tiles
 
 import (
+	"cmp"
 	"slices"
 
 	"github.com/paulmach/orb"
@@ -90,12 +91,17 @@ func (e *layerEncoder) needsRepair(pts []ipoint) bool {
 	for _, p := range pts {
 		x0, x1 = min(x0, p[0]), max(x1, p[0])
 		y0, y1 = min(y0, p[1]), max(y1, p[1])
-		if p[0] == e.lo || p[0] == e.hi || p[1] == e.lo || p[1] == e.hi {
+		if e.atBorder(p) {
 			border++
 		}
 	}
 	return border >= 2 || x1-x0 < smallRing || y1-y0 < smallRing
 }
+
+// maxRepair is the most vertices a ring may have to be checked whole: the
+// checks take time in the square of the vertices. In a longer ring (a
+// coastline) only where it runs along the clip box's border is repaired.
+const maxRepair = 64
 
 // smallRing is the size in units under which a ring is small: a pixel of a
 // 256-pixel tile.
@@ -135,6 +141,10 @@ func crossesItself(pts []ipoint) bool {
 				continue // neighbours across the start
 			}
 			c, d := pts[j], pts[(j+1)%n]
+			if max(a[0], b[0]) < min(c[0], d[0]) || max(c[0], d[0]) < min(a[0], b[0]) ||
+				max(a[1], b[1]) < min(c[1], d[1]) || max(c[1], d[1]) < min(a[1], b[1]) {
+				continue // most pairs: their bounds are apart
+			}
 			if turn(a, b, c)*turn(a, b, d) < 0 && turn(c, d, a)*turn(c, d, b) < 0 ||
 				c == a || c == b || d == a || d == b ||
 				onSegment(a, b, c) || onSegment(a, b, d) || onSegment(c, d, a) || onSegment(c, d, b) {
@@ -182,12 +192,30 @@ func appendHull(dst, pts []ipoint) []ipoint {
 // closing point, to e.loop, their ends to e.loopEnd.
 func (e *layerEncoder) loops(pts []ipoint) {
 	// First every vertex that lies on an edge becomes a vertex of it too.
+	// In a long ring only the border is searched: there clipping lays the
+	// ring along itself, and a search of every pair would take too long.
+	big := len(pts) > maxRepair
+	var onBorder []ipoint
+	if big {
+		for _, v := range pts {
+			if e.atBorder(v) {
+				onBorder = append(onBorder, v)
+			}
+		}
+	}
 	split := e.split[:0]
 	for i, a := range pts {
 		b := pts[(i+1)%len(pts)]
 		split = append(split, a)
 		from := len(split)
-		for _, v := range pts {
+		candidates := pts
+		if big {
+			if !e.atBorder(a) || !e.atBorder(b) {
+				continue
+			}
+			candidates = onBorder
+		}
+		for _, v := range candidates {
 			if onSegment(a, b, v) {
 				split = append(split, v)
 			}
@@ -195,34 +223,54 @@ func (e *layerEncoder) loops(pts []ipoint) {
 		if len(split)-from > 1 {
 			// In order along the edge.
 			slices.SortFunc(split[from:], func(p, q ipoint) int {
-				dp := (int64(p[0])-int64(a[0]))*(int64(p[0])-int64(a[0])) + (int64(p[1])-int64(a[1]))*(int64(p[1])-int64(a[1]))
-				dq := (int64(q[0])-int64(a[0]))*(int64(q[0])-int64(a[0])) + (int64(q[1])-int64(a[1]))*(int64(q[1])-int64(a[1]))
-				switch {
-				case dp < dq:
-					return -1
-				case dp > dq:
-					return 1
-				}
-				return 0
+				return cmp.Compare(dist2(a, p), dist2(a, q))
 			})
 		}
 	}
 	e.split = split
 	// Then a walk that closes a loop whenever it comes back to a vertex
-	// on its path.
+	// on its path (found by a scan, or in a long ring through a map).
 	path := e.path[:0]
+	var at map[ipoint]int
+	if big {
+		at = make(map[ipoint]int, len(split))
+	}
 	for _, p := range split {
-		if i := slices.Index(path, p); i >= 0 {
+		i := -1
+		if big {
+			if k, ok := at[p]; ok {
+				i = k
+			}
+		} else {
+			i = slices.Index(path, p)
+		}
+		if i >= 0 {
 			e.loop = append(e.loop, path[i:]...)
 			e.loopEnd = append(e.loopEnd, len(e.loop))
+			for _, q := range path[i+1:] {
+				delete(at, q)
+			}
 			path = path[:i+1]
 			continue
+		}
+		if big {
+			at[p] = len(path)
 		}
 		path = append(path, p)
 	}
 	e.loop = append(e.loop, path...)
 	e.loopEnd = append(e.loopEnd, len(e.loop))
 	e.path = path
+}
+
+func dist2(a, p ipoint) int64 {
+	dx, dy := int64(p[0])-int64(a[0]), int64(p[1])-int64(a[1])
+	return dx*dx + dy*dy
+}
+
+// atBorder reports whether p lies on the clip box's border.
+func (e *layerEncoder) atBorder(p ipoint) bool {
+	return p[0] == e.lo || p[0] == e.hi || p[1] == e.lo || p[1] == e.hi
 }
 
 // contains reports whether ring r (without its closing point) holds p
@@ -268,13 +316,15 @@ func (e *layerEncoder) addRing(r orb.Ring, exterior bool) {
 		return
 	}
 	first := len(e.loopEnd)
-	if e.needsRepair(pts) {
+	switch {
+	case len(pts) <= maxRepair && e.needsRepair(pts) && crossesItself(pts),
+		len(pts) > maxRepair && e.needsRepair(pts):
 		e.loops(pts)
-	} else {
+	default:
 		e.loop = append(e.loop, pts...)
 		e.loopEnd = append(e.loopEnd, len(e.loop))
 	}
-	if e.small(pts) {
+	if len(pts) <= maxRepair && e.small(pts) {
 		for k := first; k < len(e.loopEnd); k++ {
 			if crossesItself(e.loopAt(k)) {
 				e.loop, e.loopEnd = e.loop[:e.loopStart(first)], e.loopEnd[:first]
