@@ -16,14 +16,15 @@ import (
 	"github.com/csdi-hk/csdi/geo/rtree"
 )
 
-// Layer is one immutable version of a layer in memory: its features ordered
-// by id, an R-tree over their bounds, and their properties indexed for the
-// tile encoder (see SlotTags).
+// Layer is one immutable version of a layer in memory: its features, a
+// packed R-tree over their bounds, and their properties indexed for the tile
+// encoder (see SlotTags).
 //
-// Besides its index in id order, each feature has a slot: its place along a
-// Hilbert curve through the layer (see NewLayer). The tile encoder reads
-// features by slot, so that what it reads for neighbouring features lies
-// together in memory.
+// Each feature has an index, its place in id order (the OGC API's paging
+// order: At, Index), and a slot, its place along a Hilbert curve through the
+// layer (see NewLayer). Features are stored, and the R-tree holds them, by
+// slot: the tile encoder reads them so, and what it reads for neighbouring
+// features lies together in memory.
 type Layer struct {
 	Info     LayerInfo
 	features []geo.Feature
@@ -56,7 +57,8 @@ type Layer struct {
 	nils map[int32][]uint32
 }
 
-// NewLayer builds a layer snapshot; it sorts feats by id and takes ownership.
+// NewLayer builds a layer snapshot; it sorts feats by id and takes ownership
+// of their geometries and properties.
 //
 // It moves each feature's properties into the layer's tag index and leaves
 // the feature's Properties nil: a map per feature cost more than the

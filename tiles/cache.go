@@ -95,14 +95,18 @@ func (h *Handler) tileBytes(ctx context.Context, list string, layers []*catalog.
 		if len(body) > 0 {
 			b.plain = bytes.Clone(body)
 		}
-		if h.cache != nil {
-			gz, err := b.gzipped(&h.gzip)
+		// Compressed here, in its turn with the building, when the cache
+		// keeps it or the request asks for it.
+		if h.cache != nil || gz {
+			zipped, err := b.gzipped(&h.gzip)
 			if err != nil {
 				return nil, err
 			}
-			// The key must not pin the request it was cut from.
-			key.layers = strings.Clone(list)
-			h.cache.Set(key, cachedTile{sum, gz}, int64(len(gz)+len(list)+entryOverhead))
+			if h.cache != nil {
+				// The key must not pin the request it was cut from.
+				key.layers = strings.Clone(list)
+				h.cache.Set(key, cachedTile{sum, zipped}, int64(len(zipped)+len(list)+entryOverhead))
+			}
 		}
 		return b, nil
 	})
