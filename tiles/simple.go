@@ -18,9 +18,10 @@ import (
 // by snapping first and having wagyu rebuild the rings; here the ring is
 // repaired after rounding: spikes are cut off, and a ring that touches
 // itself is cut into loops at the touching vertex, each loop a ring of its
-// own. A ring that still crosses itself, which rounding only makes of rings
-// a few units across (the prongs of a small U crossing at z10), is drawn as
-// its convex hull: under a pixel, the same to the eye, and simple.
+// own. A ring under a pixel thick that still crosses itself (the prongs of a
+// small U crossing at z10) is drawn as its convex hull: the same to the eye,
+// and simple. Rings over a pixel both ways and off the clip border are not
+// checked: rounding would need a part of them under a unit wide.
 
 // foldsBack reports whether a ring going p, v, q turns back at v along the
 // line it came: p, v and q on one line, p and q on the same side of v.
@@ -107,14 +108,15 @@ const maxRepair = 64
 // 256-pixel tile.
 const smallRing = 16
 
-// small reports whether ring pts is under smallRing across both ways.
-func (e *layerEncoder) small(pts []ipoint) bool {
+// thin reports whether ring pts is under smallRing across one way or the
+// other: under a pixel thick.
+func (e *layerEncoder) thin(pts []ipoint) bool {
 	x0, y0, x1, y1 := pts[0][0], pts[0][1], pts[0][0], pts[0][1]
 	for _, p := range pts {
 		x0, x1 = min(x0, p[0]), max(x1, p[0])
 		y0, y1 = min(y0, p[1]), max(y1, p[1])
 	}
-	return x1-x0 < smallRing && y1-y0 < smallRing
+	return x1-x0 < smallRing || y1-y0 < smallRing
 }
 
 // turn is the sign of the turn a, b, c: 1 left, -1 right, 0 straight on.
@@ -324,7 +326,7 @@ func (e *layerEncoder) addRing(r orb.Ring, exterior bool) {
 		e.loop = append(e.loop, pts...)
 		e.loopEnd = append(e.loopEnd, len(e.loop))
 	}
-	if len(pts) <= maxRepair && e.small(pts) {
+	if len(pts) <= maxRepair && e.thin(pts) {
 		for k := first; k < len(e.loopEnd); k++ {
 			if crossesItself(e.loopAt(k)) {
 				e.loop, e.loopEnd = e.loop[:e.loopStart(first)], e.loopEnd[:first]
