@@ -79,7 +79,7 @@ type layerEncoder struct {
 	loopRole []uint8
 	split    []ipoint
 	path     []ipoint
-	lo, hi   int32 // the clip box's border, where clipped rings run (needsRepair)
+	lo, hi   int32 // the clip box's border, where clipped rings run (ringShape)
 }
 
 const skipKey = -2

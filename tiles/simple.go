@@ -81,22 +81,23 @@ func onSegment(a, b, v ipoint) bool {
 	return d > 0 && d < ax*ax+ay*ay
 }
 
-// needsRepair reports whether ring pts could meet itself after rounding
-// where a check is worth its cost: it is small (under 16 units, a pixel,
-// across: low zooms, where whole buildings are a few units), or it runs
-// along the clip box's border (where clipping lays slivers). Rings of the
+// ringShape tells whether ring pts could meet itself after rounding where a
+// check is worth its cost: thin, under a pixel (16 units) one way or the
+// other (at low zooms whole buildings are a few units, and a sliver under a
+// unit wide is in a ring under a unit one way), or with vertices on the
+// clip box's border, where clipping lays slivers along it. Rings of the
 // tile's interior at high zoom are neither, and are most rings.
-func (e *layerEncoder) needsRepair(pts []ipoint) bool {
+func (e *layerEncoder) ringShape(pts []ipoint) (thin, border bool) {
 	x0, y0, x1, y1 := pts[0][0], pts[0][1], pts[0][0], pts[0][1]
-	border := 0
+	n := 0
 	for _, p := range pts {
 		x0, x1 = min(x0, p[0]), max(x1, p[0])
 		y0, y1 = min(y0, p[1]), max(y1, p[1])
 		if e.atBorder(p) {
-			border++
+			n++
 		}
 	}
-	return border >= 2 || x1-x0 < smallRing || y1-y0 < smallRing
+	return x1-x0 < smallRing || y1-y0 < smallRing, n >= 2
 }
 
 // maxRepair is the most vertices a ring may have to be checked whole: the
@@ -104,20 +105,8 @@ func (e *layerEncoder) needsRepair(pts []ipoint) bool {
 // coastline) only where it runs along the clip box's border is repaired.
 const maxRepair = 64
 
-// smallRing is the size in units under which a ring is small: a pixel of a
-// 256-pixel tile.
+// smallRing is a pixel of a 256-pixel tile, in units.
 const smallRing = 16
-
-// thin reports whether ring pts is under smallRing across one way or the
-// other: under a pixel thick.
-func (e *layerEncoder) thin(pts []ipoint) bool {
-	x0, y0, x1, y1 := pts[0][0], pts[0][1], pts[0][0], pts[0][1]
-	for _, p := range pts {
-		x0, x1 = min(x0, p[0]), max(x1, p[0])
-		y0, y1 = min(y0, p[1]), max(y1, p[1])
-	}
-	return x1-x0 < smallRing || y1-y0 < smallRing
-}
 
 // turn is the sign of the turn a, b, c: 1 left, -1 right, 0 straight on.
 func turn(a, b, c ipoint) int {
@@ -318,15 +307,19 @@ func (e *layerEncoder) addRing(r orb.Ring, exterior bool) {
 		return
 	}
 	first := len(e.loopEnd)
+	thin, border := e.ringShape(pts)
+	crossed := false
 	switch {
-	case len(pts) <= maxRepair && e.needsRepair(pts) && crossesItself(pts),
-		len(pts) > maxRepair && e.needsRepair(pts):
+	case len(pts) > maxRepair && (thin || border):
 		e.loops(pts)
+	case len(pts) <= maxRepair && (thin || border) && crossesItself(pts):
+		e.loops(pts)
+		crossed = true
 	default:
 		e.loop = append(e.loop, pts...)
 		e.loopEnd = append(e.loopEnd, len(e.loop))
 	}
-	if len(pts) <= maxRepair && e.thin(pts) {
+	if crossed && thin {
 		for k := first; k < len(e.loopEnd); k++ {
 			if crossesItself(e.loopAt(k)) {
 				e.loop, e.loopEnd = e.loop[:e.loopStart(first)], e.loopEnd[:first]
@@ -443,7 +436,7 @@ func (e *layerEncoder) writeRing(pts []ipoint, a int64, exterior bool) {
 }
 
 // setClipBox tells the encoder the clip box of the tile, the extent plus
-// buffer on each side, for needsRepair.
+// buffer on each side, for ringShape.
 func (e *layerEncoder) setClipBox(extent, buffer uint32) {
 	e.lo, e.hi = -int32(buffer), int32(extent+buffer)
 }
