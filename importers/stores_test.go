@@ -1,6 +1,7 @@
 package importers
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -167,18 +168,8 @@ func importInto(t *testing.T, st catalog.Store, id, path string) (catalog.LayerI
 	if err != nil {
 		t.Fatalf("read back layer %s: %v", id, err)
 	}
-	slices.SortFunc(feats, func(a, b geo.Feature) int { return compareIDs(a.ID, b.ID) })
+	slices.SortFunc(feats, func(a, b geo.Feature) int { return cmp.Compare(a.ID, b.ID) })
 	return info, feats
-}
-
-func compareIDs(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // maxMetres is how far apart two coordinates of the same feature may be
