@@ -2,14 +2,10 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"io"
-	"mime/multipart"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -160,14 +156,23 @@ func strictUpload(t *testing.T, r *failRun, bad string) *server {
 	return srv
 }
 
-// killUpload kills the server while it imports an upload; the server
-// started afterwards must serve the version before.
-func killUpload(t *testing.T, r *failRun) *server {
+// bigUploadReading starts a server, uploads r.big to it and returns once
+// the upload's import is reading, with the job's status URL; before says
+// what the import must not end before.
+func bigUploadReading(t *testing.T, r *failRun, before string) (*server, string) {
+	t.Helper()
 	srv := startServerEnv(t, r.env, r.store...)
 	status := putData(t, srv, r.token, r.big, nil)
 	if j := waitJob(t, status, reading); j.State != "running" {
-		t.Fatalf("the upload's import ended before it could be killed: %+v", j)
+		t.Fatalf("the upload's import ended before %s: %+v", before, j)
 	}
+	return srv, status
+}
+
+// killUpload kills the server while it imports an upload; the server
+// started afterwards must serve the version before.
+func killUpload(t *testing.T, r *failRun) *server {
+	srv, _ := bigUploadReading(t, r, "it could be killed")
 	if err := srv.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
@@ -181,11 +186,7 @@ func killUpload(t *testing.T, r *failRun) *server {
 // cutUpload ends the server's database sessions while it imports an
 // upload; the server must go on serving the version before.
 func cutUpload(t *testing.T, r *failRun) *server {
-	srv := startServerEnv(t, r.env, r.store...)
-	status := putData(t, srv, r.token, r.big, nil)
-	if j := waitJob(t, status, reading); j.State != "running" {
-		t.Fatalf("the upload's import ended before the connection could be cut: %+v", j)
-	}
+	srv, status := bigUploadReading(t, r, "the connection could be cut")
 	cutConnections(t, r.db)
 	j := waitJob(t, status, func(j jobStatus) bool { return j.State != "running" })
 	if j.State != "failed" {
@@ -210,34 +211,17 @@ func reading(j jobStatus) bool {
 // the job's status URL.
 func putData(t *testing.T, srv *server, token, path string, fields map[string]string) string {
 	t.Helper()
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	for k, v := range fields {
-		mw.WriteField(k, v)
-	}
-	fw, _ := mw.CreateFormFile("file", filepath.Base(path))
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if _, err := io.Copy(fw, f); err != nil {
-		t.Fatal(err)
-	}
-	mw.Close()
-	req, _ := http.NewRequest("PUT", srv.url+"/api/layers/lots/data", &body)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	code, body := sendUpload(t, srv, "PUT", "/api/layers/lots/data", token, fields, filepath.Base(path), f)
 	var accepted struct {
 		StatusURL string `json:"status_url"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&accepted); err != nil || resp.StatusCode != 202 {
-		t.Fatalf("PUT %s: %d, %v", path, resp.StatusCode, err)
+	if err := json.Unmarshal(body, &accepted); err != nil || code != 202 {
+		t.Fatalf("PUT %s: %d, %v", path, code, err)
 	}
 	return accepted.StatusURL
 }

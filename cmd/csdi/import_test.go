@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"os"
@@ -147,25 +148,10 @@ func TestUploadThroughServe(t *testing.T) {
 	srv := startServer(t, append(store, "--max-upload-mb", "1")...)
 
 	post := func(method, path, token string, fields map[string]string, file []byte) (int, map[string]any) {
-		var body bytes.Buffer
-		mw := multipart.NewWriter(&body)
-		for k, v := range fields {
-			mw.WriteField(k, v)
-		}
-		fw, _ := mw.CreateFormFile("file", "toilets.geojson")
-		fw.Write(file)
-		mw.Close()
-		req, _ := http.NewRequest(method, srv.url+path, &body)
-		req.Header.Set("Content-Type", mw.FormDataContentType())
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
+		code, body := sendUpload(t, srv, method, path, token, fields, "toilets.geojson", bytes.NewReader(file))
 		var out map[string]any
-		json.NewDecoder(resp.Body).Decode(&out)
-		return resp.StatusCode, out
+		json.Unmarshal(body, &out)
+		return code, out
 	}
 	file, err := os.ReadFile(filepath.Join(sampleDir, "public_toilets.geojson"))
 	if err != nil {
@@ -223,4 +209,33 @@ func TestUploadThroughServe(t *testing.T) {
 	if out, err := csdi(t, append([]string{"layers", "history", "toilets"}, store...)...); err != nil || !strings.Contains(out, "Lands Department") {
 		t.Errorf("history does not name the uploading department: %v\n%s", err, out)
 	}
+}
+
+// sendUpload sends file, named name, and fields as the multipart form the
+// upload API takes, with token, and returns the answer's status and body.
+func sendUpload(t *testing.T, srv *server, method, path, token string, fields map[string]string, name string, file io.Reader) (int, []byte) {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for k, v := range fields {
+		mw.WriteField(k, v)
+	}
+	fw, _ := mw.CreateFormFile("file", name)
+	if _, err := io.Copy(fw, file); err != nil {
+		t.Fatal(err)
+	}
+	mw.Close()
+	req, _ := http.NewRequest(method, srv.url+path, &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, out
 }
