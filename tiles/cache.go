@@ -37,20 +37,23 @@ type cachedTile struct {
 // the map slot, the list node, the sum.
 const entryOverhead = 160
 
-// builtTile is a tile just built: its plain bytes, and the same gzipped,
-// made once when first asked for. A client that does not take gzip (GIS
-// tools, scripts) gets the plain bytes without a round trip through gzip.
+// builtTile is a tile just built, kept in the form its build's request
+// asked for: gzipped, or plain for a client that does not take gzip (GIS
+// tools, scripts), which then gets the bytes without a round trip through
+// gzip. A request waiting on the same build that wants the other form makes
+// it from this one.
 type builtTile struct {
-	plain []byte
+	plain []byte // set when the build's request wanted it plain
 	once  sync.Once
 	gz    []byte
 	err   error
 }
 
-func (b *builtTile) gzipped(p *gzipPool) ([]byte, error) {
+// gzipped returns the tile gzipped, compressing from once, the first time.
+func (b *builtTile) gzipped(p *gzipPool, from []byte) ([]byte, error) {
 	b.once.Do(func() {
-		if len(b.plain) > 0 {
-			b.gz, b.err = p.compress(b.plain)
+		if len(from) > 0 {
+			b.gz, b.err = p.compress(from)
 		}
 	})
 	return b.gz, b.err
@@ -92,13 +95,14 @@ func (h *Handler) tileBytes(ctx context.Context, list string, layers []*catalog.
 		}
 		bd.out = body
 		b := &builtTile{}
-		if len(body) > 0 {
+		if !gz && len(body) > 0 {
+			// The builder's buffer goes back to the pool.
 			b.plain = bytes.Clone(body)
 		}
 		// Compressed here, in its turn with the building, when the cache
 		// keeps it or the request asks for it.
 		if h.cache != nil || gz {
-			zipped, err := b.gzipped(&h.gzip)
+			zipped, err := b.gzipped(&h.gzip, body)
 			if err != nil {
 				return nil, err
 			}
@@ -113,8 +117,12 @@ func (h *Handler) tileBytes(ctx context.Context, list string, layers []*catalog.
 	if err != nil {
 		return nil, err
 	}
-	if gz {
-		return built.gzipped(&h.gzip)
+	switch {
+	case gz:
+		return built.gzipped(&h.gzip, built.plain)
+	case built.plain == nil && len(built.gz) > 0:
+		// Built for a request that wanted it gzipped.
+		return h.gzip.gunzip(built.gz)
 	}
 	return built.plain, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -497,5 +498,56 @@ func TestBuildQueue(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("waiting build did not start when a turn was freed")
+	}
+}
+
+// Requests that share a build but not an encoding each get theirs: the
+// build keeps the form its own request asked for, and a waiter wanting the
+// other makes it from that one.
+func TestSharedBuildEncodings(t *testing.T) {
+	l := catalog.NewLayer(catalog.LayerInfo{ID: "buildings"}, randomBuildings(2_000))
+	layers := []*catalog.Layer{l}
+	tile := maptile.At(orb.Point{114.2, 22.3}, 14)
+	want, err := buildTile(context.Background(), layers, tile, 4096, 64)
+	if err != nil || len(want) == 0 {
+		t.Fatalf("reference tile: %d bytes, %v", len(want), err)
+	}
+	for _, leaderGzip := range []bool{true, false} {
+		t.Run(fmt.Sprintf("leader gzip %v", leaderGzip), func(t *testing.T) {
+			h := NewHandler(layerSet{"buildings": l}, Options{CacheBytes: -1})
+			for range cap(h.building) {
+				h.building <- struct{}{} // no build starts until a turn is freed
+			}
+			results := make([][]byte, 2)
+			var wg sync.WaitGroup
+			for i, gz := range []bool{leaderGzip, !leaderGzip} {
+				wg.Go(func() {
+					b, err := h.tileBytes(context.Background(), "buildings", layers, tile, "s", gz)
+					if err != nil {
+						t.Error(err)
+					}
+					results[i] = b
+				})
+				// The first is the build's own request, the second waits on it.
+				waitFor(t, func() bool {
+					h.flight.mu.Lock()
+					defer h.flight.mu.Unlock()
+					c := h.flight.calls["s"]
+					return c != nil && c.waiters == i+1
+				})
+			}
+			<-h.building
+			wg.Wait()
+			zipped, plain := results[0], results[1]
+			if !leaderGzip {
+				zipped, plain = plain, zipped
+			}
+			if !bytes.Equal(plain, want) {
+				t.Errorf("plain: %d bytes, want the %d built", len(plain), len(want))
+			}
+			if got := gunzipT(t, zipped); !bytes.Equal(got, want) {
+				t.Errorf("gzipped: %d bytes unzipped, want the %d built", len(got), len(want))
+			}
+		})
 	}
 }
