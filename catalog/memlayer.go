@@ -4,10 +4,8 @@ import (
 	"cmp"
 	"encoding/binary"
 	"iter"
-	"math"
 	"slices"
 	"sort"
-	"strings"
 	"sync"
 
 	"github.com/paulmach/orb"
@@ -37,7 +35,7 @@ type Layer struct {
 	slotOf []int32
 
 	// keys is every property name of the layer, sorted; values every
-	// distinct property value (by type and bits), in order of first
+	// distinct property value (see interner), in order of first
 	// appearance by slot. The tags of slot s (see Tags) are the key set
 	// keysetOf[s], and vals[tagAt[s]:tagAt[s+1]], one index into values
 	// for each key of the set, nil values left out. Key set k is
@@ -45,7 +43,7 @@ type Layer struct {
 	// layer's features mostly have the same keys, so each feature pays 4
 	// bytes for them rather than 4 a property.
 	keys     []string
-	values   []any
+	values   valueSet
 	tagAt    []uint32
 	vals     []uint32
 	keysetOf []uint32
@@ -289,15 +287,7 @@ func (l *Layer) intern() {
 	for i, k := range l.keys {
 		keyAt[k] = uint32(i)
 	}
-	in := &interner{
-		strs:   map[string]uint32{},
-		floats: map[uint64]uint32{},
-		// Integer ids, unique to each feature, are the most common
-		// property: sized for them, the map is not grown and rehashed
-		// twenty times.
-		ints:  make(map[int64]uint32, len(l.features)),
-		bools: [2]int32{-1, -1},
-	}
+	in := newInterner(len(l.features))
 	// Sized exactly: vals is most of the index, and grown by doubling it
 	// would keep up to half again as much unused.
 	l.tagAt = make([]uint32, 1, len(l.features)+1)
@@ -346,10 +336,17 @@ func (l *Layer) intern() {
 		l.tagAt = append(l.tagAt, uint32(len(vals)))
 	}
 	l.vals = vals
-	l.values = in.values
-	if cap(in.values)-len(in.values) > len(in.values)/8 {
-		l.values = slices.Clone(in.values)
+	l.values = in.vs
+	l.values.msgs, l.values.at = fit(l.values.msgs), fit(l.values.at)
+}
+
+// fit returns s, or a copy of it without the spare capacity that growing
+// it by doubling left, when that is more than an eighth.
+func fit[E any](s []E) []E {
+	if cap(s)-len(s) > len(s)/8 {
+		return slices.Clone(s)
 	}
+	return s
 }
 
 // sortPairs sorts pairs of uint32 by their first element: a handful of
@@ -360,62 +357,6 @@ func sortPairs(p []uint32) {
 			p[j-2], p[j-1], p[j], p[j+1] = p[j], p[j+1], p[j-2], p[j-1]
 		}
 	}
-}
-
-// interner numbers distinct values and keeps one copy of each. Values are the
-// same when they have the same type and the same bits: 0.0 and -0.0 differ,
-// and so do two NaNs with different payloads. Types outside the feature
-// model's scalars, and times, are not shared.
-type interner struct {
-	values []any
-	strs   map[string]uint32
-	floats map[uint64]uint32
-	ints   map[int64]uint32
-	small  [4096]uint32 // one more than the index of small integers, 0 for none yet
-	bools  [2]int32
-}
-
-func (in *interner) value(v any) uint32 {
-	// A value met for the first time is boxed anew, so that the values
-	// of neighbouring slots lie together in memory as well.
-	switch x := v.(type) {
-	case string:
-		return lookup(in, in.strs, x, func() any { return strings.Clone(x) })
-	case float64:
-		return lookup(in, in.floats, math.Float64bits(x), func() any { return x })
-	case int64:
-		if x >= 0 && x < int64(len(in.small)) {
-			// Counts, floors, years: no hashing.
-			if in.small[x] == 0 {
-				in.small[x] = uint32(len(in.values)) + 1
-				in.values = append(in.values, v)
-			}
-			return in.small[x] - 1
-		}
-		return lookup(in, in.ints, x, func() any { return x })
-	case bool:
-		b := 0
-		if x {
-			b = 1
-		}
-		if in.bools[b] < 0 {
-			in.bools[b] = int32(len(in.values))
-			in.values = append(in.values, v)
-		}
-		return uint32(in.bools[b])
-	}
-	in.values = append(in.values, v)
-	return uint32(len(in.values) - 1)
-}
-
-func lookup[K comparable](in *interner, m map[K]uint32, k K, box func() any) uint32 {
-	if i, ok := m[k]; ok {
-		return i
-	}
-	i := uint32(len(in.values))
-	m[k] = i
-	in.values = append(in.values, box())
-	return i
 }
 
 // Len is the number of features.
@@ -442,7 +383,7 @@ func (l *Layer) Value(i int, key string) (any, bool) {
 	t := l.SlotTags(slot)
 	for j, k := range t.Keys {
 		if k == uint32(ki) {
-			return l.values[t.Values[j]], true
+			return l.values.value(t.Values[j]), true
 		}
 		if k > uint32(ki) {
 			break
@@ -482,7 +423,7 @@ func (l *Layer) Props(i int) iter.Seq2[string, any] {
 			if len(nils) > 0 && (len(keys) == 0 || nils[0] < keys[0]) {
 				k, nils = nils[0], nils[1:]
 			} else {
-				k, v, keys, vals = keys[0], l.values[vals[0]], keys[1:], vals[1:]
+				k, v, keys, vals = keys[0], l.values.value(vals[0]), keys[1:], vals[1:]
 			}
 			if !yield(l.keys[k], v) {
 				return
@@ -537,14 +478,24 @@ func (l *Layer) SlotFeature(slot int32) *geo.Feature { return &l.features[slot] 
 // SlotTags refer to. It must not be modified.
 func (l *Layer) Keys() []string { return l.keys }
 
-// Values is every distinct property value of the layer: what the value
-// indexes of SlotTags refer to. Two indexes never hold values of the same
-// type and bits, but for times and types outside the feature model. It must
-// not be modified.
-func (l *Layer) Values() []any { return l.values }
+// TileValue is the value with index v (see SlotTags) as a tile writes it:
+// an MVT Value message, which must not be modified, and the index of the
+// first value with the same message, v but for a time (or a value outside
+// the feature model) written as the text of a string value. A tile writes
+// each message once.
+func (l *Layer) TileValue(v uint32) (uint32, []byte) {
+	if w, ok := l.values.alias[v]; ok {
+		v = w
+	}
+	return v, l.values.msg(v)
+}
+
+// NumValues is the number of distinct property values, which the value
+// indexes of SlotTags are under.
+func (l *Layer) NumValues() int { return l.values.len() }
 
 // Tags are the properties of a feature as indexes: Keys into Layer.Keys, in
-// order, and Values, one for each key, into Layer.Values. Nil values are
+// order, and Values, one for each key, value indexes (see TileValue). Nil values are
 // left out. Neither may be modified.
 type Tags struct{ Keys, Values []uint32 }
 

@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gogo/protobuf/proto"
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/mvt/vectortile"
 
 	"github.com/csdi-hk/csdi/catalog"
 	"github.com/csdi-hk/csdi/geo"
@@ -49,6 +51,12 @@ func TestNewLayerKeepsFeatures(t *testing.T) {
 			{ID: 8, Geometry: orb.Collection{orb.Point{114, 22}, orb.LineString{{114, 22}, {114.1, 22.1}}}, Properties: map[string]any{"z": 0.0}},
 			{ID: 1, Geometry: orb.Bound{Min: orb.Point{114, 22}, Max: orb.Point{114.1, 22.1}}, Properties: map[string]any{}},
 			{ID: 2, Geometry: orb.Ring(slices.Clone(ring)), Properties: map[string]any{"n": int64(1), "a": "y"}},
+		}},
+		{"values of every type", []geo.Feature{
+			{ID: 1, Geometry: orb.Point{114, 22}, Properties: map[string]any{"s": "2024-03-01", "n": int64(-7), "big": int64(1) << 40, "f": math.Inf(-1)}},
+			{ID: 2, Geometry: orb.Point{114, 22}, Properties: map[string]any{"d": day, "dt": time.Date(2024, 3, 1, 9, 30, 0, 5, time.FixedZone("HKT", 8*3600))}},
+			{ID: 3, Geometry: orb.Point{114, 22}, Properties: map[string]any{"d": day, "s": "2024-03-01T09:30:00.000000005+08:00", "n": int64(-1) << 62}},
+			{ID: 4, Geometry: orb.Point{114, 22}, Properties: map[string]any{"s": "", "f": math.MaxFloat64, "n": int64(4095), "m": int64(4096), "e": "公廁"}},
 		}},
 		{"many points", func() []geo.Feature {
 			var fs []geo.Feature
@@ -114,7 +122,7 @@ func TestNewLayerKeepsFeatures(t *testing.T) {
 				}
 			}
 			seen := map[uint64]bool{}
-			keys, values := l.Keys(), l.Values()
+			keys := l.Keys()
 			if !slices.IsSorted(keys) {
 				t.Errorf("keys %v not sorted", keys)
 			}
@@ -133,11 +141,20 @@ func TestNewLayerKeepsFeatures(t *testing.T) {
 					if j > 0 && k <= tags.Keys[j-1] {
 						t.Errorf("feature %d: keys %v not in order", f.ID, tags.Keys)
 					}
-					got[keys[k]] = values[tags.Values[j]]
+					_, msg := l.TileValue(tags.Values[j])
+					got[keys[k]] = decodeValue(t, msg)
 				}
 				wantTags := map[string]any{}
 				for k, v := range byID[f.ID].Properties {
-					if v != nil {
+					switch v := v.(type) {
+					case nil:
+					case time.Time: // MVT has no time type
+						if v.Hour() == 0 && v.Minute() == 0 && v.Second() == 0 && v.Location() == time.UTC {
+							wantTags[k] = v.Format("2006-01-02")
+						} else {
+							wantTags[k] = v.Format(time.RFC3339Nano)
+						}
+					default:
 						wantTags[k] = v
 					}
 				}
@@ -146,16 +163,44 @@ func TestNewLayerKeepsFeatures(t *testing.T) {
 				}
 			}
 			// Values are numbered by type and bits: 1 and 1.0 and "1"
-			// differ, and so do 0.0 and -0.0.
-			for i, a := range values {
-				for _, b := range values[i+1:] {
-					if reflect.TypeOf(a) == reflect.TypeOf(b) {
-						if x, ok := a.(float64); ok && math.Float64bits(x) == math.Float64bits(b.(float64)) || !ok && a == b {
-							t.Errorf("value %#v numbered twice", a)
-						}
-					}
+			// differ, and so do 0.0 and -0.0; a message is written once
+			// for a tile, a date and a string of the same text sharing
+			// the first value's.
+			first := map[string]uint32{}
+			for v := range uint32(l.NumValues()) {
+				c, msg := l.TileValue(v)
+				w, ok := first[string(msg)]
+				if !ok {
+					first[string(msg)], w = v, v
+				}
+				if c != w {
+					t.Errorf("value %d: tile value %d, want %d, the first with message %x", v, c, w, msg)
 				}
 			}
 		})
 	}
+}
+
+// decodeValue reads an MVT Value message with the protobuf decoder of
+// orb's vector_tile.proto.
+func decodeValue(t *testing.T, msg []byte) any {
+	t.Helper()
+	var v vectortile.Tile_Value
+	if err := proto.Unmarshal(msg, &v); err != nil {
+		t.Fatalf("value %x: %v", msg, err)
+	}
+	switch {
+	case v.StringValue != nil:
+		return *v.StringValue
+	case v.DoubleValue != nil:
+		return *v.DoubleValue
+	case v.IntValue != nil:
+		return *v.IntValue
+	case v.SintValue != nil:
+		return *v.SintValue
+	case v.BoolValue != nil:
+		return *v.BoolValue
+	}
+	t.Fatalf("value %x: no field set", msg)
+	return nil
 }

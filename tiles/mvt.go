@@ -2,14 +2,11 @@ package tiles
 
 import (
 	"encoding/binary"
-	"fmt"
 	"math"
-	"time"
 
 	"github.com/paulmach/orb"
 
 	"github.com/csdi-hk/csdi/catalog"
-	"github.com/csdi-hk/csdi/geo"
 )
 
 // This file is a small MVT 2.1 encoder. orb/encoding/mvt is not used because
@@ -41,28 +38,21 @@ type layerEncoder struct {
 	features []byte // Feature messages, each with its field tag
 	count    int
 
-	// The layer's property names and values (catalog.Layer Keys and
-	// Values), which the tags of features index, and for each the index
-	// it has in this tile's keys and values: keyAt is -1 before a key's
-	// first use and skipKey for a property left out of the tile; valueAt
-	// is one more than the index, 0 before first use. valueAt is reset
-	// through used, the values it has set, so that a tile does not pay for
-	// the size of the layer.
-	layerKeys   []string
-	layerValues []any
-	keyAt       []int32
-	valueAt     []uint32
-	used        []uint32
+	// The layer's property names (catalog.Layer Keys) and values
+	// (catalog.Layer TileValue), which the tags of features index, and
+	// for each the index it has in this tile's keys and values: keyAt is
+	// -1 before a key's first use and skipKey for a property left out of
+	// the tile; valueAt is one more than the index, 0 before first use.
+	// valueAt is reset through used, the values it has set, so that a
+	// tile does not pay for the size of the layer.
+	layer   *catalog.Layer
+	keyAt   []int32
+	valueAt []uint32
+	used    []uint32
 
 	keys    []string
 	values  []byte // Value messages, each with its field tag
 	nvalues uint32
-	// strs is the index of each string value written, kept only once a
-	// time has been written as text (mixed), so that the text of a date
-	// and the same string are one value. The layer's values are distinct
-	// otherwise.
-	strs  map[string]uint32
-	mixed bool
 
 	// Scratch space reused from feature to feature.
 	geom []uint32
@@ -87,7 +77,7 @@ const skipKey = -2
 type ipoint [2]int32
 
 func newLayerEncoder(name string, extent uint32) *layerEncoder {
-	e := &layerEncoder{strs: map[string]uint32{}}
+	e := new(layerEncoder)
 	e.reset(name, extent)
 	return e
 }
@@ -106,7 +96,6 @@ func (e *layerEncoder) reset(name string, extent uint32) {
 		used:     e.used[:0],
 		keys:     e.keys[:0],
 		values:   e.values[:0],
-		strs:     e.strs,
 		geom:     e.geom[:0],
 		tags:     e.tags[:0],
 		pts:      e.pts[:0],
@@ -120,23 +109,21 @@ func (e *layerEncoder) reset(name string, extent uint32) {
 		lo:       e.lo,
 		hi:       e.hi,
 	}
-	clear(e.strs)
 }
 
-// setLayer gives the encoder the layer's property names and values, and
-// which properties go into the tile (keep, nil for all), before any feature
-// is added.
-func (e *layerEncoder) setLayer(keys []string, values []any, keep map[string]bool) {
-	e.layerKeys, e.layerValues = keys, values
-	for _, k := range keys {
+// setLayer gives the encoder the layer whose features follow, and which
+// properties go into the tile (keep, nil for all).
+func (e *layerEncoder) setLayer(l *catalog.Layer, keep map[string]bool) {
+	e.layer = l
+	for _, k := range l.Keys() {
 		at := int32(-1)
 		if keep != nil && !keep[k] {
 			at = skipKey
 		}
 		e.keyAt = append(e.keyAt, at)
 	}
-	if len(e.valueAt) < len(values) {
-		e.valueAt = make([]uint32, len(values))
+	if len(e.valueAt) < l.NumValues() {
+		e.valueAt = make([]uint32, l.NumValues())
 	}
 }
 
@@ -210,84 +197,30 @@ func (e *layerEncoder) properties(tags catalog.Tags) {
 		}
 		if k < 0 {
 			k = int32(len(e.keys))
-			e.keys = append(e.keys, e.layerKeys[lk])
+			e.keys = append(e.keys, e.layer.Keys()[lk])
 			e.keyAt[lk] = k
 		}
 		vi := tags.Values[j]
 		v := e.valueAt[vi]
 		if v == 0 {
-			v = e.value(e.layerValues[vi]) + 1
-			e.valueAt[vi] = v
-			e.used = append(e.used, vi)
+			tv, msg := e.layer.TileValue(vi)
+			if v = e.valueAt[tv]; v == 0 {
+				e.values = appendBytesField(e.values, 4, msg)
+				e.nvalues++
+				v = e.nvalues
+				e.setValueAt(tv, v)
+			}
+			if tv != vi {
+				e.setValueAt(vi, v)
+			}
 		}
 		e.tags = append(e.tags, uint32(k), v-1)
 	}
 }
 
-// value writes a value of the layer met for the first time in the tile and
-// returns its index.
-func (e *layerEncoder) value(v any) uint32 {
-	m := e.body[:0]
-	switch v := v.(type) {
-	case string:
-		if e.mixed {
-			return e.text(v)
-		}
-		m = appendStringField(m, 1, v)
-	case float64:
-		m = appendTag(m, 3, 1)
-		m = binary.LittleEndian.AppendUint64(m, math.Float64bits(v))
-	case int64:
-		if v < 0 {
-			m = appendVarintField(m, 6, uint64(v<<1)^uint64(v>>63)) // sint_value, zigzag
-		} else {
-			m = appendVarintField(m, 4, uint64(v)) // int_value
-		}
-	case bool:
-		b := uint64(0)
-		if v {
-			b = 1
-		}
-		m = appendVarintField(m, 7, b)
-	case time.Time:
-		// MVT has no date type; ISO 8601 strings sort and parse everywhere.
-		if t, _ := geo.TypeOf(v); t == geo.Date {
-			return e.text(v.Format(time.DateOnly))
-		}
-		return e.text(v.Format(time.RFC3339Nano))
-	default:
-		// Outside the feature model; kept as text rather than lost.
-		return e.text(fmt.Sprint(v))
-	}
-	return e.newValue(m)
-}
-
-// text writes a string value once, whether it was a string or a time: the
-// slow path, taken for every string once a tile has a time in it.
-func (e *layerEncoder) text(s string) uint32 {
-	if !e.mixed {
-		// Index the strings written so far.
-		e.mixed = true
-		for _, vi := range e.used {
-			if str, ok := e.layerValues[vi].(string); ok {
-				e.strs[str] = e.valueAt[vi] - 1
-			}
-		}
-	}
-	if i, ok := e.strs[s]; ok {
-		return i
-	}
-	i := e.newValue(appendStringField(e.body[:0], 1, s))
-	e.strs[s] = i
-	return i
-}
-
-// newValue appends an encoded Value message and returns its index.
-func (e *layerEncoder) newValue(m []byte) uint32 {
-	e.values = appendBytesField(e.values, 4, m)
-	e.body = m
-	e.nvalues++
-	return e.nvalues - 1
+func (e *layerEncoder) setValueAt(vi, v uint32) {
+	e.valueAt[vi] = v
+	e.used = append(e.used, vi)
 }
 
 // geometry fills e.geom with the commands of g rounded to the integer grid

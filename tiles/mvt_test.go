@@ -165,7 +165,7 @@ func TestEncodeRules(t *testing.T) {
 
 func TestEncodeDropsEmptyFeature(t *testing.T) {
 	e := newLayerEncoder("l", 4096)
-	e.setLayer([]string{"a"}, []any{"b"}, nil)
+	e.setLayer(catalog.NewLayer(catalog.LayerInfo{ID: "l"}, []geo.Feature{{ID: 1, Geometry: orb.Point{}, Properties: map[string]any{"a": "b"}}}), nil)
 	for _, g := range []orb.Geometry{
 		orb.Polygon{{{0, 0}, {0.3, 0}, {0.3, 0.3}, {0, 0}}},
 		orb.LineString{{0, 0}, {0.4, 0.4}},
@@ -191,7 +191,7 @@ func TestEncodeLayer(t *testing.T) {
 	}{
 		{7, map[string]any{"name": "公廁", "n": int64(1), "neg": int64(-7), "f": 1.0, "b": true, "d": date,
 			"dt": time.Date(2024, 3, 1, 9, 30, 0, 0, hkt), "null": nil}},
-		{1 << 40, map[string]any{"name": "公廁", "n": int64(1), "f": 2.5, "b": false, "s": "1"}},
+		{1 << 40, map[string]any{"name": "公廁", "n": int64(1), "f": 2.5, "b": false, "s": "1", "ds": "2024-03-01"}},
 		{9, map[string]any{"name": "Public toilet", "n": int64(1), "f": 1.0}},
 	}
 	// The properties as the catalog indexes them, encoded in the order
@@ -201,7 +201,7 @@ func TestEncodeLayer(t *testing.T) {
 		gf = append(gf, geo.Feature{ID: f.id, Geometry: orb.Point{}, Properties: f.props})
 	}
 	cl := catalog.NewLayer(catalog.LayerInfo{ID: "toilets"}, gf)
-	e.setLayer(cl.Keys(), cl.Values(), nil)
+	e.setLayer(cl, nil)
 	for i, f := range feats {
 		slot := int32(0)
 		for cl.SlotFeature(slot).ID != f.id {
@@ -222,19 +222,20 @@ func TestEncodeLayer(t *testing.T) {
 	if l.GetName() != "toilets" || l.GetExtent() != 4096 || l.Extent == nil {
 		t.Errorf("name %q extent %v", l.GetName(), l.Extent)
 	}
-	wantKeys := []string{"b", "d", "dt", "f", "n", "name", "neg", "s"}
+	wantKeys := []string{"b", "d", "ds", "dt", "f", "n", "name", "neg", "s"}
 	got := slices.Clone(l.Keys)
 	slices.Sort(got)
 	if !slices.Equal(got, wantKeys) {
 		t.Errorf("keys %v, want each of %v once", l.Keys, wantKeys)
 	}
-	// true, false, 1.0, 2.5, int 1, -7, 公廁, Public toilet, "1", the date, the date-time.
+	// true, false, 1.0, 2.5, int 1, -7, 公廁, Public toilet, "1", the date
+	// (and the string of its text: the same MVT value), the date-time.
 	if len(l.Values) != 11 {
 		t.Errorf("%d values, want 11 distinct: %v", len(l.Values), l.Values)
 	}
 	want := []map[string]any{
 		{"name": "公廁", "n": int64(1), "neg": int64(-7), "f": 1.0, "b": true, "d": "2024-03-01", "dt": "2024-03-01T09:30:00+08:00"},
-		{"name": "公廁", "n": int64(1), "f": 2.5, "b": false, "s": "1"},
+		{"name": "公廁", "n": int64(1), "f": 2.5, "b": false, "s": "1", "ds": "2024-03-01"},
 		{"name": "Public toilet", "n": int64(1), "f": 1.0},
 	}
 	for i, f := range l.Features {

@@ -69,7 +69,7 @@ func (bd *builder) build(ctx context.Context, out []byte, layers []*catalog.Laye
 		bd.idx = idx
 		enc.reset(l.Info.ID, extent)
 		enc.setClipBox(extent, buffer)
-		enc.setLayer(l.Keys(), l.Values(), keepSet(l.Info.Tiles.Properties))
+		enc.setLayer(l, keepSet(l.Info.Tiles.Properties))
 		for n, i := range idx {
 			if n%ctxEvery == 0 {
 				if err := ctx.Err(); err != nil {

@@ -1,0 +1,205 @@
+package catalog
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"time"
+	"unsafe"
+
+	"github.com/csdi-hk/csdi/geo"
+)
+
+// valueSet holds a layer's distinct property values, each once, as the
+// Value message of vector_tile.proto (MVT 2.1) that a tile writes for it,
+// all in one array. The tile encoder, which writes thousands of values a
+// tile, copies bytes: with the values as interfaces it switched on each
+// one's type and followed two pointers to reach its bytes, a quarter of a
+// z16 tile's build, and each value cost a 16-byte interface and a boxed
+// copy besides its bytes. Typed readers (Layer.Value, Props) decode.
+//
+// MVT has no time type: a time is written as its ISO 8601 text, and its
+// time.Time is kept beside in typed, as are values outside the feature
+// model, written as fmt.Sprint prints them.
+type valueSet struct {
+	msgs  []byte
+	at    []uint32 // value v is msgs[at[v]:at[v+1]]
+	typed map[uint32]any
+	// alias maps a value to the earlier one with the same message: a time
+	// (or a value outside the model) and a string of the same text are two
+	// values for the OGC API but one in a tile.
+	alias map[uint32]uint32
+}
+
+// Fields of the Value message.
+const (
+	valString = 1<<3 | 2 // string_value, length-delimited
+	valDouble = 3<<3 | 1 // double_value, 64-bit
+	valInt    = 4<<3 | 0 // int_value, varint
+	valSint   = 6<<3 | 0 // sint_value, zigzag varint
+	valBool   = 7<<3 | 0 // bool_value, varint
+)
+
+func (s *valueSet) len() int { return len(s.at) - 1 }
+
+// msg is the Value message of value v.
+func (s *valueSet) msg(v uint32) []byte { return s.msgs[s.at[v]:s.at[v+1]:s.at[v+1]] }
+
+// value decodes value v.
+func (s *valueSet) value(v uint32) any {
+	if x, ok := s.typed[v]; ok {
+		return x
+	}
+	m := s.msg(v)
+	switch m[0] {
+	case valString:
+		n, k := binary.Uvarint(m[1:])
+		if n == 0 {
+			return ""
+		}
+		// msgs is never written once the layer is built, so the string
+		// can share its bytes: a page of features reads thousands.
+		return unsafe.String(&m[1+k], int(n))
+	case valDouble:
+		return math.Float64frombits(binary.LittleEndian.Uint64(m[1:]))
+	case valInt:
+		u, _ := binary.Uvarint(m[1:])
+		return int64(u)
+	case valSint:
+		u, _ := binary.Uvarint(m[1:])
+		return int64(u>>1) ^ -int64(u&1)
+	case valBool:
+		return m[1] == 1
+	}
+	panic(fmt.Sprintf("catalog: value %d has tag %#x", v, m[0]))
+}
+
+// interner numbers distinct values and keeps one copy of each, in order of
+// first use. Values are the same when they have the same type and the same
+// bits: 0.0 and -0.0 differ, and so do two NaNs with different payloads.
+// Times, and values outside the feature model, are the same when they print
+// the same text: everything the server writes of them (JSON, tiles) is that
+// text.
+type interner struct {
+	vs     valueSet
+	strs   map[string]uint32
+	texts  map[string]uint32 // times and values outside the model, by text
+	floats map[uint64]uint32
+	ints   map[int64]uint32
+	small  [4096]uint32 // one more than the index of small integers, 0 for none yet
+	bools  [2]int32
+}
+
+func newInterner(features int) *interner {
+	return &interner{
+		vs:     valueSet{at: []uint32{0}},
+		strs:   map[string]uint32{},
+		texts:  map[string]uint32{},
+		floats: map[uint64]uint32{},
+		// Integer ids, unique to each feature, are the most common
+		// property: sized for them, the map is not grown and rehashed
+		// twenty times.
+		ints:  make(map[int64]uint32, features),
+		bools: [2]int32{-1, -1},
+	}
+}
+
+func (in *interner) value(v any) uint32 {
+	switch x := v.(type) {
+	case string:
+		if i, ok := in.strs[x]; ok {
+			return i
+		}
+		i := in.add(appendString(in.vs.msgs, x))
+		in.strs[x] = i
+		if j, ok := in.texts[x]; ok {
+			in.setAlias(i, j)
+		}
+		return i
+	case float64:
+		if i, ok := in.floats[math.Float64bits(x)]; ok {
+			return i
+		}
+		m := append(in.vs.msgs, valDouble)
+		i := in.add(binary.LittleEndian.AppendUint64(m, math.Float64bits(x)))
+		in.floats[math.Float64bits(x)] = i
+		return i
+	case int64:
+		if x >= 0 && x < int64(len(in.small)) {
+			// Counts, floors, years: no hashing.
+			if in.small[x] == 0 {
+				in.small[x] = in.add(appendInt(in.vs.msgs, x)) + 1
+			}
+			return in.small[x] - 1
+		}
+		if i, ok := in.ints[x]; ok {
+			return i
+		}
+		i := in.add(appendInt(in.vs.msgs, x))
+		in.ints[x] = i
+		return i
+	case bool:
+		b := 0
+		if x {
+			b = 1
+		}
+		if in.bools[b] < 0 {
+			in.bools[b] = int32(in.add(append(in.vs.msgs, valBool, byte(b))))
+		}
+		return uint32(in.bools[b])
+	}
+	text := textOf(v)
+	if i, ok := in.texts[text]; ok {
+		return i
+	}
+	i := in.add(appendString(in.vs.msgs, text))
+	in.texts[text] = i
+	if in.vs.typed == nil {
+		in.vs.typed = map[uint32]any{}
+	}
+	in.vs.typed[i] = v
+	if j, ok := in.strs[text]; ok {
+		in.setAlias(i, j)
+	}
+	return i
+}
+
+// add ends the message just appended to msgs and returns its index.
+func (in *interner) add(msgs []byte) uint32 {
+	in.vs.msgs = msgs
+	in.vs.at = append(in.vs.at, uint32(len(msgs)))
+	return uint32(len(in.vs.at) - 2)
+}
+
+func (in *interner) setAlias(later, earlier uint32) {
+	if in.vs.alias == nil {
+		in.vs.alias = map[uint32]uint32{}
+	}
+	in.vs.alias[later] = earlier
+}
+
+// textOf is how MVT carries a value it has no type for: a time as ISO 8601
+// text (which sorts and parses everywhere), a date without its time of day.
+func textOf(v any) string {
+	if t, ok := v.(time.Time); ok {
+		if typ, _ := geo.TypeOf(t); typ == geo.Date {
+			return t.Format(time.DateOnly)
+		}
+		return t.Format(time.RFC3339Nano)
+	}
+	return fmt.Sprint(v)
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(append(b, valString), uint64(len(s)))
+	return append(b, s...)
+}
+
+// appendInt writes a non-negative integer as int_value and a negative one
+// as sint_value, which zigzag keeps short.
+func appendInt(b []byte, x int64) []byte {
+	if x < 0 {
+		return binary.AppendUvarint(append(b, valSint), uint64(x<<1)^uint64(x>>63))
+	}
+	return binary.AppendUvarint(append(b, valInt), uint64(x))
+}
