@@ -11,6 +11,7 @@ import (
 	"github.com/paulmach/orb/clip"
 	"github.com/paulmach/orb/maptile"
 	"github.com/paulmach/orb/planar"
+	"github.com/paulmach/orb/simplify"
 )
 
 func rect(x0, y0, x1, y1 float64) orb.Ring {
@@ -292,5 +293,37 @@ func TestLineRunsMatchWholeLine(t *testing.T) {
 	}
 	if crossing < 50 {
 		t.Errorf("%d of 500 lines cross the tile's edge: too few to test", crossing)
+	}
+}
+
+// simplify keeps the points orb/simplify's Douglas-Peucker keeps, on lines
+// with collinear runs, repeated points, closed rings and points spread from
+// far under to far over the tolerance.
+func TestSimplifyMatchesOrb(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 2))
+	tb := newTileBuilder(maptile.New(0, 0, 16), 4096, 64)
+	for i := range 2000 {
+		n := 2 + rng.IntN(40)
+		ls := make(orb.LineString, n)
+		spread := math.Pow(10, rng.Float64()*4-2)
+		for j := range ls {
+			switch {
+			case j > 0 && rng.IntN(8) == 0:
+				ls[j] = ls[j-1] // a repeat
+			case j > 1 && rng.IntN(6) == 0:
+				ls[j] = orb.Point{2*ls[j-1][0] - ls[j-2][0], 2*ls[j-1][1] - ls[j-2][1]} // collinear
+			case i%2 == 0: // going back and forth
+				ls[j] = orb.Point{rng.NormFloat64() * spread, rng.NormFloat64() * spread}
+			default:
+				ls[j] = orb.Point{float64(j) * spread, rng.NormFloat64() * spread}
+			}
+		}
+		if i%3 == 0 {
+			ls[n-1] = ls[0]
+		}
+		want := simplify.DouglasPeucker(tb.tol).LineString(slices.Clone(ls))
+		if got := tb.simplify(slices.Clone(ls)); !slices.Equal(got, []orb.Point(want)) {
+			t.Fatalf("line %v: simplified to %v, orb keeps %v", ls, got, want)
+		}
 	}
 }
