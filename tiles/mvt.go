@@ -54,9 +54,12 @@ type layerEncoder struct {
 	values  []byte // Value messages, each with its field tag
 	nvalues uint32
 
-	// Scratch space reused from feature to feature.
-	geom []uint32
-	tags []uint32
+	// Scratch space reused from feature to feature. geom and tags are
+	// the feature's packed fields as they are written, varint by varint:
+	// every count is known before its command is written, so nothing is
+	// patched, and finish copies them once.
+	geom []byte
+	tags []byte
 	pts  []ipoint
 	body []byte
 	cur  ipoint // the geometry cursor, which runs on across rings and parts
@@ -140,22 +143,31 @@ func (e *layerEncoder) addShape(id uint64, sh *shape, tags catalog.Tags) bool {
 	return e.finish(id, e.shapeGeometry(sh), tags)
 }
 
-// finish writes the feature whose geometry of type typ is in e.geom.
+// finish writes the feature whose geometry of type typ is in e.geom,
+// straight into the layer's features: its length is known from its parts.
 func (e *layerEncoder) finish(id uint64, typ uint32, tags catalog.Tags) bool {
 	if typ == 0 {
 		return false
 	}
 	e.properties(tags)
-	b := e.body[:0]
+	n := 1 + uvarintLen(id) + 2 + fieldLen(len(e.geom))
+	if len(e.tags) > 0 {
+		n += fieldLen(len(e.tags))
+	}
+	b := binary.AppendUvarint(appendTag(e.features, 2, 2), uint64(n))
 	b = appendVarintField(b, 1, id)
-	b = appendPacked(b, 2, e.tags)
+	if len(e.tags) > 0 {
+		b = appendBytesField(b, 2, e.tags)
+	}
 	b = appendVarintField(b, 3, uint64(typ))
-	b = appendPacked(b, 4, e.geom)
-	e.features = appendBytesField(e.features, 2, b)
-	e.body = b
+	e.features = appendBytesField(b, 4, e.geom)
 	e.count++
 	return true
 }
+
+// fieldLen is the length of a length-delimited field of n bytes with a
+// one-byte tag.
+func fieldLen(n int) int { return 1 + uvarintLen(uint64(n)) + n }
 
 // appendLayer appends the layer to an encoded tile; a layer without features
 // is left out.
@@ -214,7 +226,7 @@ func (e *layerEncoder) properties(tags catalog.Tags) {
 				e.setValueAt(vi, v)
 			}
 		}
-		e.tags = append(e.tags, uint32(k), v-1)
+		e.tags = binary.AppendUvarint(binary.AppendUvarint(e.tags, uint64(k)), uint64(v-1))
 	}
 }
 
@@ -261,7 +273,7 @@ func (e *layerEncoder) shapeGeometry(sh *shape) uint32 {
 		if len(sh.points) == 0 {
 			return 0
 		}
-		e.geom = append(e.geom, command(cmdMoveTo, len(sh.points)))
+		e.command(cmdMoveTo, len(sh.points))
 		for _, p := range sh.points {
 			e.appendPoint(roundPoint(p))
 		}
@@ -286,7 +298,7 @@ func (e *layerEncoder) line(ls orb.LineString) {
 		return
 	}
 	e.moveTo(pts[0])
-	e.geom = append(e.geom, command(cmdLineTo, len(pts)-1))
+	e.command(cmdLineTo, len(pts)-1)
 	for _, p := range pts[1:] {
 		e.appendPoint(p)
 	}
@@ -307,12 +319,17 @@ func (e *layerEncoder) round(ls orb.LineString) []ipoint {
 }
 
 func (e *layerEncoder) moveTo(p ipoint) {
-	e.geom = append(e.geom, command(cmdMoveTo, 1))
+	e.command(cmdMoveTo, 1)
 	e.appendPoint(p)
 }
 
+func (e *layerEncoder) command(id uint32, count int) {
+	e.geom = binary.AppendUvarint(e.geom, uint64(id&7|uint32(count)<<3))
+}
+
 func (e *layerEncoder) appendPoint(p ipoint) {
-	e.geom = append(e.geom, zigzag(p[0]-e.cur[0]), zigzag(p[1]-e.cur[1]))
+	e.geom = binary.AppendUvarint(e.geom, uint64(zigzag(p[0]-e.cur[0])))
+	e.geom = binary.AppendUvarint(e.geom, uint64(zigzag(p[1]-e.cur[1])))
 	e.cur = p
 }
 
@@ -331,8 +348,6 @@ func area2(pts []ipoint) int64 {
 	}
 	return a
 }
-
-func command(id uint32, count int) uint32 { return id&7 | uint32(count)<<3 }
 
 func zigzag(v int32) uint32 { return uint32(v<<1) ^ uint32(v>>31) }
 
@@ -354,22 +369,6 @@ func appendBytesField(b []byte, field int, v []byte) []byte {
 func appendStringField(b []byte, field int, v string) []byte {
 	b = binary.AppendUvarint(appendTag(b, field, 2), uint64(len(v)))
 	return append(b, v...)
-}
-
-// appendPacked writes a packed repeated uint32 field; an empty one is left out.
-func appendPacked(b []byte, field int, vs []uint32) []byte {
-	if len(vs) == 0 {
-		return b
-	}
-	n := 0
-	for _, v := range vs {
-		n += uvarintLen(uint64(v))
-	}
-	b = binary.AppendUvarint(appendTag(b, field, 2), uint64(n))
-	for _, v := range vs {
-		b = binary.AppendUvarint(b, uint64(v))
-	}
-	return b
 }
 
 func uvarintLen(v uint64) int {

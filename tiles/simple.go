@@ -428,11 +428,11 @@ func (e *layerEncoder) writeRing(pts []ipoint, a int64, exterior bool) {
 		slices.Reverse(pts)
 	}
 	e.moveTo(pts[0])
-	e.geom = append(e.geom, command(cmdLineTo, len(pts)-1))
+	e.command(cmdLineTo, len(pts)-1)
 	for _, p := range pts[1:] {
 		e.appendPoint(p)
 	}
-	e.geom = append(e.geom, command(cmdClosePath, 1))
+	e.command(cmdClosePath, 1)
 }
 
 // setClipBox tells the encoder the clip box of the tile, the extent plus
