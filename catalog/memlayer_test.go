@@ -132,6 +132,11 @@ func TestNewLayerKeepsFeatures(t *testing.T) {
 					t.Fatalf("feature %d in two slots", f.ID)
 				}
 				seen[f.ID] = true
+				// The index's bound holds the geometry, a float32 step
+				// (under 1e-5 degrees here) larger at most.
+				if b, ob := f.Geometry.Bound(), l.SlotBound(slot); !ob.Contains(b.Min) || !ob.Contains(b.Max) || !b.Pad(1e-5).Contains(ob.Min) || !b.Pad(1e-5).Contains(ob.Max) {
+					t.Errorf("feature %d: SlotBound %v for a geometry bound %v", f.ID, ob, b)
+				}
 				got := map[string]any{}
 				tags := l.SlotTags(slot)
 				if len(tags.Keys) != len(tags.Values) {

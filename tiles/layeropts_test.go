@@ -2,6 +2,7 @@ package tiles
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"slices"
@@ -188,9 +189,17 @@ func TestSimplifyFactor(t *testing.T) {
 }
 
 // KeepSmall keeps a polygon and a line that round to nothing at this zoom,
-// as a unit mark where they are; without it they are dropped.
+// as a unit mark where they are; without it they are dropped. At z18 the
+// float32 bounds of the layer's index are tens of units larger than these
+// features (see tileBuilder.lineBound).
 func TestKeepSmall(t *testing.T) {
-	tile := maptile.At(pier, 10)
+	for _, z := range []maptile.Zoom{10, 18} {
+		t.Run(fmt.Sprintf("z%d", z), func(t *testing.T) { testKeepSmall(t, z) })
+	}
+}
+
+func testKeepSmall(t *testing.T, z maptile.Zoom) {
+	tile := maptile.At(pier, z)
 	tb := newTileBuilder(tile, 4096, 64)
 	at := orb.Point{1000.2, 2000.1}
 	sq := orb.Ring{lonLatOf(tb, at), lonLatOf(tb, orb.Point{at[0] + 0.2, at[1]}), lonLatOf(tb, orb.Point{at[0] + 0.2, at[1] + 0.2}), lonLatOf(tb, orb.Point{at[0], at[1] + 0.2})}

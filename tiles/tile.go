@@ -77,6 +77,7 @@ func (bd *builder) build(ctx context.Context, out []byte, layers []*catalog.Laye
 				runtime.Gosched() // see ctxEvery
 			}
 			f := l.SlotFeature(i)
+			tb.layer, tb.slot = l, i
 			tb.add(enc, f.ID, f.Geometry, l.SlotTags(i))
 		}
 		out = enc.appendLayer(out)
@@ -97,6 +98,13 @@ type tileBuilder struct {
 	merc mercSeries
 	// tol is the simplification tolerance in units.
 	tol float64
+	// The layer and slot of the feature being added, slot -1 when not
+	// known: its bound in the layer's index (catalog.Layer.SlotBound) may
+	// be larger than the feature by slack units on each side in tile
+	// coordinates. See bound.
+	layer *catalog.Layer
+	slot  int32
+	slack float64
 	// keepSmall keeps features that round to nothing, as a unit mark.
 	keepSmall bool
 
@@ -139,6 +147,12 @@ func (tb *tileBuilder) init(t maptile.Tile, extent, buffer float64) {
 	tb.degLon = 360 / (math.Exp2(float64(t.Z)) * extent)
 	lat := math.Min(maxLat, math.Max(math.Abs(tb.runQuery.Min[1]), math.Abs(tb.runQuery.Max[1])))
 	tb.degLat = tb.degLon * math.Cos(lat*math.Pi/180)
+	// A float32 step at the largest longitude and latitude near the tile,
+	// in units, twice over: features small enough for it to matter lie
+	// there.
+	lon := max(math.Abs(tb.runQuery.Min[0]), math.Abs(tb.runQuery.Max[0]))
+	tb.slack = 2 * max(ulp32(lon)/tb.degLon, ulp32(lat)/tb.degLat)
+	tb.slot = -1
 	tb.setLayer(catalog.TileOptions{})
 }
 
@@ -161,6 +175,7 @@ func (tb *tileBuilder) setLayer(o catalog.TileOptions) {
 // the same id.
 func (tb *tileBuilder) add(enc *layerEncoder, id uint64, g orb.Geometry, tags catalog.Tags) {
 	if c, ok := g.(orb.Collection); ok {
+		tb.slot = -1 // its bound is that of all the members
 		for _, m := range c {
 			tb.add(enc, id, m, tags)
 		}
@@ -351,6 +366,31 @@ func (tb *tileBuilder) tileBound(b orb.Bound) orb.Bound {
 	return orb.Bound{Min: orb.Point{p[0], q[1]}, Max: orb.Point{q[0], p[1]}}
 }
 
+// lineBound is the bound in tile coordinates of line ls, a feature's only
+// line (single) or one of several, as far as deciding on it needs it: the
+// index's bound when the line is certainly too long to collapse, which
+// spares reading all its points for their bound (a road crossing a z16
+// tile runs on far beyond it), and the exact bound otherwise. A larger
+// bound only sends a line inside the box through the clipper, which gives
+// it back whole. (For polygons, small and read whole anyway, the index's
+// bound saved nothing.)
+func (tb *tileBuilder) lineBound(ls orb.LineString, single bool) orb.Bound {
+	if tb.slot >= 0 && single {
+		o := tb.tileBound(tb.layer.SlotBound(tb.slot))
+		// Wider or taller than a unit, a bound cannot round to a point.
+		if o.Max[0]-o.Min[0]-2*tb.slack >= 1 || o.Max[1]-o.Min[1]-2*tb.slack >= 1 {
+			return o
+		}
+	}
+	return tb.tileBound(boundOf(ls))
+}
+
+// ulp32 is the float32 step above |v|.
+func ulp32(v float64) float64 {
+	f := float32(math.Abs(v))
+	return float64(math.Nextafter32(f, float32(math.Inf(1))) - f)
+}
+
 // boundOf is the bound of pts, which must not be empty; orb's Bound goes
 // through Extend and IsEmpty for every point.
 func boundOf(pts []orb.Point) orb.Bound {
@@ -378,7 +418,7 @@ func (tb *tileBuilder) lineStrings(mls ...orb.LineString) orb.MultiLineString {
 			pl, lb, _ = tb.reduce(ls)
 			b = tb.tileBound(lb)
 		} else {
-			b = tb.tileBound(boundOf(ls))
+			b = tb.lineBound(ls, len(mls) == 1)
 		}
 		if !b.Intersects(tb.box) {
 			continue
@@ -501,29 +541,36 @@ func (tb *tileBuilder) simplify(ls []orb.Point) []orb.Point {
 	tol2 := tb.tol * tb.tol
 	for len(stack) > 0 {
 		start, end := stack[len(stack)-2], stack[len(stack)-1]
-		maxDist, maxIndex := 0.0, 0
-		// planar.DistanceFromSegmentSquared, the same operations in the
-		// same order, with what depends only on the segment out of the
-		// loop: the call was three quarters of simplifying.
+		// The squared distance of each point from the segment, times
+		// the squared length of the segment l2, which is the same for
+		// every point: the farthest point is the same, with no division
+		// (planar.DistanceFromSegmentSquared divides for each point).
 		a, b := ls[start], ls[end]
 		dx, dy := b[0]-a[0], b[1]-a[1]
 		l2 := dx*dx + dy*dy
+		if l2 == 0 {
+			l2 = 1 // the distance from a point: any scale will do
+		}
+		maxDist, maxIndex := 0.0, 0
 		for i := start + 1; i < end; i++ {
 			p := ls[i]
-			x, y := a[0], a[1]
-			if dx != 0 || dy != 0 {
-				if t := ((p[0]-x)*dx + (p[1]-y)*dy) / l2; t > 1 {
-					x, y = b[0], b[1]
-				} else if t > 0 {
-					x += dx * t
-					y += dy * t
-				}
+			px, py := p[0]-a[0], p[1]-a[1]
+			var d float64
+			switch dot := px*dx + py*dy; {
+			case dot <= 0:
+				d = (px*px + py*py) * l2
+			case dot >= l2:
+				qx, qy := p[0]-b[0], p[1]-b[1]
+				d = (qx*qx + qy*qy) * l2
+			default:
+				c := px*dy - py*dx
+				d = c * c
 			}
-			if d := (p[0]-x)*(p[0]-x) + (p[1]-y)*(p[1]-y); d > maxDist {
+			if d > maxDist {
 				maxDist, maxIndex = d, i
 			}
 		}
-		if maxDist > tol2 {
+		if maxDist > tol2*l2 {
 			mask[maxIndex] = 1
 			stack[len(stack)-1] = maxIndex
 			stack = append(stack, maxIndex, end)

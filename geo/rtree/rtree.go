@@ -75,6 +75,16 @@ func (t *Tree) Len() int {
 	return t.levels[1]
 }
 
+// Bound is entry i's box: the bound it was built with, each side moved out
+// by less than a float32 step (see outward).
+func (t *Tree) Bound(i int32) orb.Bound {
+	b := t.boxes[i]
+	return orb.Bound{
+		Min: orb.Point{float64(b.minX), float64(b.minY)},
+		Max: orb.Point{float64(b.maxX), float64(b.maxY)},
+	}
+}
+
 // Search calls fn with each entry whose box meets b, in increasing order,
 // until fn returns false.
 func (t *Tree) Search(b orb.Bound, fn func(i int32) bool) {

@@ -2,6 +2,7 @@ package rtree_test
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -80,6 +81,18 @@ func TestSearchFindsWhatMeets(t *testing.T) {
 					want++
 					if !found[int32(i)] {
 						t.Errorf("entry %d %v meets %v but was not found", i, b, tt.query)
+					}
+				}
+			}
+			// Bound holds each entry's bounds, at most a float32
+			// step larger on each side.
+			for i, b := range bs {
+				o := tr.Bound(int32(i))
+				for k := range 2 {
+					if o.Min[k] > b.Min[k] || o.Max[k] < b.Max[k] ||
+						float32(o.Min[k]) != math.Nextafter32(float32(b.Min[k]), float32(math.Inf(-1))) && o.Min[k] != float64(float32(b.Min[k])) ||
+						float32(o.Max[k]) != math.Nextafter32(float32(b.Max[k]), float32(math.Inf(1))) && o.Max[k] != float64(float32(b.Max[k])) {
+						t.Fatalf("entry %d: Bound %v for bounds %v", i, o, b)
 					}
 				}
 			}
