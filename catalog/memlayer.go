@@ -265,8 +265,8 @@ func (a *arena) copy(g orb.Geometry) orb.Geometry {
 	case orb.Point:
 		// Boxed anew, the points of neighbouring slots lie together in
 		// memory: where the store's decoder left them, a z16 tile's
-		// points were scattered over the heap and reading them took a
-		// tenth of its build.
+		// points were scattered over the heap and reading them took 8%
+		// of the server's building.
 		return orb.Geometry(g)
 	}
 	return g // a Bound: rare

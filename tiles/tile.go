@@ -101,7 +101,7 @@ type tileBuilder struct {
 	// The layer and slot of the feature being added, slot -1 when not
 	// known: its bound in the layer's index (catalog.Layer.SlotBound) may
 	// be larger than the feature by slack units on each side in tile
-	// coordinates. See bound.
+	// coordinates. See lineBound.
 	layer *catalog.Layer
 	slot  int32
 	slack float64
@@ -549,7 +549,9 @@ func (tb *tileBuilder) simplify(ls []orb.Point) []orb.Point {
 		dx, dy := b[0]-a[0], b[1]-a[1]
 		l2 := dx*dx + dy*dy
 		if l2 == 0 {
-			l2 = 1 // the distance from a point: any scale will do
+			// The distance from a point (also for a segment too short
+			// for its square): any scale will do.
+			l2, dx, dy = 1, 0, 0
 		}
 		maxDist, maxIndex := 0.0, 0
 		for i := start + 1; i < end; i++ {
