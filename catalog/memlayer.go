@@ -380,25 +380,31 @@ func (l *Layer) Index(id uint64) (int, bool) {
 // Value returns the value of the i-th feature's property key, and whether
 // the feature has that property (a nil value counts as had).
 func (l *Layer) Value(i int, key string) (any, bool) {
+	s, ok := l.Scalar(i, key)
+	return s.Value(), ok
+}
+
+// Scalar is Value without the interface: for readers of many values.
+func (l *Layer) Scalar(i int, key string) (Scalar, bool) {
 	ki, ok := slices.BinarySearch(l.keys, key)
 	if !ok {
-		return nil, false
+		return Scalar{}, false
 	}
 	slot := l.slotOf[i]
 	// A handful of tags, in key order: a scan beats a search.
 	t := l.SlotTags(slot)
 	for j, k := range t.Keys {
 		if k == uint32(ki) {
-			return l.values.value(t.Values[j]), true
+			return l.values.scalar(t.Values[j]), true
 		}
 		if k > uint32(ki) {
 			break
 		}
 	}
 	if l.nils != nil && slices.Contains(l.nils[slot], uint32(ki)) {
-		return nil, true
+		return Scalar{}, true
 	}
-	return nil, false
+	return Scalar{}, false
 }
 
 // NumProperties is the number of properties of the i-th feature, nil
@@ -429,7 +435,7 @@ func (l *Layer) Props(i int) iter.Seq2[string, any] {
 			if len(nils) > 0 && (len(keys) == 0 || nils[0] < keys[0]) {
 				k, nils = nils[0], nils[1:]
 			} else {
-				k, v, keys, vals = keys[0], l.values.value(vals[0]), keys[1:], vals[1:]
+				k, v, keys, vals = keys[0], l.values.scalar(vals[0]).Value(), keys[1:], vals[1:]
 			}
 			if !yield(l.keys[k], v) {
 				return

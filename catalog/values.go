@@ -45,33 +45,78 @@ func (s *valueSet) len() int { return len(s.at) - 1 }
 // msg is the Value message of value v.
 func (s *valueSet) msg(v uint32) []byte { return s.msgs[s.at[v]:s.at[v+1]:s.at[v+1]] }
 
-// value decodes value v.
-func (s *valueSet) value(v uint32) any {
+// scalar decodes value v.
+func (s *valueSet) scalar(v uint32) Scalar {
 	if x, ok := s.typed[v]; ok {
-		return x
+		return ScalarOf(x)
 	}
 	m := s.msg(v)
 	switch m[0] {
 	case valString:
 		n, k := binary.Uvarint(m[1:])
 		if n == 0 {
-			return ""
+			return Scalar{Type: geo.String}
 		}
 		// msgs is never written once the layer is built, so the string
 		// can share its bytes: a page of features reads thousands.
-		return unsafe.String(&m[1+k], int(n))
+		return Scalar{Type: geo.String, Str: unsafe.String(&m[1+k], int(n))}
 	case valDouble:
-		return math.Float64frombits(binary.LittleEndian.Uint64(m[1:]))
+		return Scalar{Type: geo.Number, Num: math.Float64frombits(binary.LittleEndian.Uint64(m[1:]))}
 	case valInt:
 		u, _ := binary.Uvarint(m[1:])
-		return int64(u)
+		return Scalar{Type: geo.Integer, Int: int64(u)}
 	case valSint:
 		u, _ := binary.Uvarint(m[1:])
-		return int64(u>>1) ^ -int64(u&1)
+		return Scalar{Type: geo.Integer, Int: int64(u>>1) ^ -int64(u&1)}
 	case valBool:
-		return m[1] == 1
+		return Scalar{Type: geo.Boolean, Bool: m[1] == 1}
 	}
 	panic(fmt.Sprintf("catalog: value %d has tag %#x", v, m[0]))
+}
+
+// Scalar is a property value without the interface that Layer.Value puts
+// it in, which costs an allocation for most values (the layer keeps them
+// as bytes): the OGC API's encoder reads thousands a page. Type says which
+// field holds it; Any holds a time (Date, DateTime) and a value outside the
+// feature model (Type ""); the zero Scalar is a nil value.
+type Scalar struct {
+	Type geo.FieldType
+	Str  string
+	Num  float64
+	Int  int64
+	Bool bool
+	Any  any
+}
+
+// ScalarOf is v as a Scalar.
+func ScalarOf(v any) Scalar {
+	switch x := v.(type) {
+	case string:
+		return Scalar{Type: geo.String, Str: x}
+	case float64:
+		return Scalar{Type: geo.Number, Num: x}
+	case int64:
+		return Scalar{Type: geo.Integer, Int: x}
+	case bool:
+		return Scalar{Type: geo.Boolean, Bool: x}
+	}
+	t, _ := geo.TypeOf(v)
+	return Scalar{Type: t, Any: v}
+}
+
+// Value is the scalar in an interface, as Layer.Value returns it.
+func (s Scalar) Value() any {
+	switch s.Type {
+	case geo.String:
+		return s.Str
+	case geo.Number:
+		return s.Num
+	case geo.Integer:
+		return s.Int
+	case geo.Boolean:
+		return s.Bool
+	}
+	return s.Any
 }
 
 // interner numbers distinct values and keeps one copy of each, in order of

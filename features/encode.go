@@ -7,6 +7,7 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"github.com/csdi-hk/csdi/catalog"
 	"github.com/csdi-hk/csdi/geo"
 	"github.com/csdi-hk/csdi/internal/jsonw"
 )
@@ -127,21 +128,23 @@ func appendPoint(buf []byte, p orb.Point) ([]byte, bool) {
 
 // appendValue writes a property value of the feature model; t, the
 // field's type, tells a date from a date-time.
-func appendValue(buf []byte, v any, t geo.FieldType) ([]byte, error) {
-	switch x := v.(type) {
-	case nil:
-		return append(buf, "null"...), nil
-	case string:
-		return jsonw.AppendString(buf, x, false), nil
-	case int64:
-		return strconv.AppendInt(buf, x, 10), nil
-	case float64:
-		if b, ok := jsonw.AppendFloat(buf, x); ok {
+func appendValue(buf []byte, v catalog.Scalar, t geo.FieldType) ([]byte, error) {
+	switch v.Type {
+	case geo.String:
+		return jsonw.AppendString(buf, v.Str, false), nil
+	case geo.Integer:
+		return strconv.AppendInt(buf, v.Int, 10), nil
+	case geo.Number:
+		if b, ok := jsonw.AppendFloat(buf, v.Num); ok {
 			return b, nil
 		}
 		return append(buf, "null"...), nil // JSON has no NaN or infinity
-	case bool:
-		return strconv.AppendBool(buf, x), nil
+	case geo.Boolean:
+		return strconv.AppendBool(buf, v.Bool), nil
+	}
+	switch x := v.Any.(type) {
+	case nil:
+		return append(buf, "null"...), nil
 	case time.Time:
 		// ISO 8601: a date field carries the day only.
 		buf = append(buf, '"')
@@ -153,7 +156,7 @@ func appendValue(buf []byte, v any, t geo.FieldType) ([]byte, error) {
 		return append(buf, '"'), nil
 	}
 	// Outside the model; the general encoder still writes it faithfully.
-	j, err := marshal(v)
+	j, err := marshal(v.Any)
 	if err != nil {
 		return nil, err
 	}

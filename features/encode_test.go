@@ -10,6 +10,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 
+	"github.com/csdi-hk/csdi/catalog"
 	"github.com/csdi-hk/csdi/geo"
 )
 
@@ -86,7 +87,7 @@ func TestAppendValue(t *testing.T) {
 		{[]int{1, 2}, geo.String, []int{1, 2}},
 	}
 	for _, tc := range tests {
-		got, err := appendValue(nil, tc.v, tc.t)
+		got, err := appendValue(nil, catalog.ScalarOf(tc.v), tc.t)
 		if err != nil {
 			t.Errorf("appendValue(%v, %s): %v", tc.v, tc.t, err)
 			continue

@@ -234,7 +234,7 @@ func appendFeature(buf []byte, l *catalog.Layer, i int, geom orb.Geometry, field
 	buf = append(buf, `,"properties":{`...)
 	seen := 0
 	for j, fd := range fields {
-		v, ok := l.Value(i, fd.Name)
+		v, ok := l.Scalar(i, fd.Name)
 		if ok {
 			seen++
 		}
@@ -251,7 +251,7 @@ func appendFeature(buf []byte, l *catalog.Layer, i int, geom orb.Geometry, field
 				continue
 			}
 			t, _ := geo.TypeOf(v)
-			if buf, err = appendProperty(buf, n > 0 || len(fields) > 0, name, v, t); err != nil {
+			if buf, err = appendProperty(buf, n > 0 || len(fields) > 0, name, catalog.ScalarOf(v), t); err != nil {
 				return nil, fmt.Errorf("feature %d: %w", f.ID, err)
 			}
 			n++
@@ -269,7 +269,7 @@ func appendFeature(buf []byte, l *catalog.Layer, i int, geom orb.Geometry, field
 	return append(buf, '}'), nil
 }
 
-func appendProperty(buf []byte, comma bool, name string, v any, t geo.FieldType) ([]byte, error) {
+func appendProperty(buf []byte, comma bool, name string, v catalog.Scalar, t geo.FieldType) ([]byte, error) {
 	if comma {
 		buf = append(buf, ',')
 	}
