@@ -152,22 +152,16 @@ func newInterner(features int) *interner {
 func (in *interner) value(v any) uint32 {
 	switch x := v.(type) {
 	case string:
-		if i, ok := in.strs[x]; ok {
-			return i
-		}
-		i := in.add(appendString(in.vs.msgs, x))
-		in.strs[x] = i
-		if j, ok := in.texts[x]; ok {
+		i, added := lookup(in, in.strs, x, func(b []byte) []byte { return appendString(b, x) })
+		if j, ok := in.texts[x]; added && ok {
 			in.setAlias(i, j)
 		}
 		return i
 	case float64:
-		if i, ok := in.floats[math.Float64bits(x)]; ok {
-			return i
-		}
-		m := append(in.vs.msgs, valDouble)
-		i := in.add(binary.LittleEndian.AppendUint64(m, math.Float64bits(x)))
-		in.floats[math.Float64bits(x)] = i
+		bits := math.Float64bits(x)
+		i, _ := lookup(in, in.floats, bits, func(b []byte) []byte {
+			return binary.LittleEndian.AppendUint64(append(b, valDouble), bits)
+		})
 		return i
 	case int64:
 		if x >= 0 && x < int64(len(in.small)) {
@@ -177,11 +171,7 @@ func (in *interner) value(v any) uint32 {
 			}
 			return in.small[x] - 1
 		}
-		if i, ok := in.ints[x]; ok {
-			return i
-		}
-		i := in.add(appendInt(in.vs.msgs, x))
-		in.ints[x] = i
+		i, _ := lookup(in, in.ints, x, func(b []byte) []byte { return appendInt(b, x) })
 		return i
 	case bool:
 		b := 0
@@ -194,19 +184,28 @@ func (in *interner) value(v any) uint32 {
 		return uint32(in.bools[b])
 	}
 	text := textOf(v)
-	if i, ok := in.texts[text]; ok {
-		return i
-	}
-	i := in.add(appendString(in.vs.msgs, text))
-	in.texts[text] = i
-	if in.vs.typed == nil {
-		in.vs.typed = map[uint32]any{}
-	}
-	in.vs.typed[i] = v
-	if j, ok := in.strs[text]; ok {
-		in.setAlias(i, j)
+	i, added := lookup(in, in.texts, text, func(b []byte) []byte { return appendString(b, text) })
+	if added {
+		if in.vs.typed == nil {
+			in.vs.typed = map[uint32]any{}
+		}
+		in.vs.typed[i] = v
+		if j, ok := in.strs[text]; ok {
+			in.setAlias(i, j)
+		}
 	}
 	return i
+}
+
+// lookup returns the index of the value keyed k in m, and whether it is
+// new: then write appended its message to the layer's.
+func lookup[K comparable](in *interner, m map[K]uint32, k K, write func([]byte) []byte) (uint32, bool) {
+	if i, ok := m[k]; ok {
+		return i, false
+	}
+	i := in.add(write(in.vs.msgs))
+	m[k] = i
+	return i, true
 }
 
 // add ends the message just appended to msgs and returns its index.

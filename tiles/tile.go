@@ -69,6 +69,7 @@ func (bd *builder) build(ctx context.Context, out []byte, layers []*catalog.Laye
 		enc.reset(l.Info.ID, extent)
 		enc.setClipBox(extent, buffer)
 		enc.setLayer(l, keepSet(l.Info.Tiles.Properties))
+		tb.layer = l
 		for n, i := range idx {
 			if n%ctxEvery == 0 {
 				if err := ctx.Err(); err != nil {
@@ -77,7 +78,7 @@ func (bd *builder) build(ctx context.Context, out []byte, layers []*catalog.Laye
 				runtime.Gosched() // see ctxEvery
 			}
 			f := l.SlotFeature(i)
-			tb.layer, tb.slot = l, i
+			tb.slot = i
 			tb.add(enc, f.ID, f.Geometry, l.SlotTags(i))
 		}
 		out = enc.appendLayer(out)
